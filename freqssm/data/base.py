@@ -1,0 +1,153 @@
+"""The data interface every task implements, and deterministic, resumable batching.
+
+A task builder returns a :class:`Dataset`: three random-access :class:`Source` splits plus
+:class:`Meta`. Batching lives here, once, so that every task gets the same guarantees:
+
+* training batches are a pure function of ``(seed, step)``: epoch ``e`` uses the permutation
+  ``default_rng([seed, e])``; resuming at step ``s`` needs nothing but ``s``;
+* evaluation batches cover every example exactly once; the last batch is padded to full size and
+  carries ``mask`` (1 for real rows, 0 for padding) so that jitted eval steps see one shape.
+
+Batch layout (numpy arrays, batch axis first):
+
+==============  ==========================================  ==================================
+key             shape / dtype                               when
+==============  ==========================================  ==================================
+``inputs``      (B, L) int32 tokens, or (B, L, C) float32    always
+                (B, 2, L) int32 for two-document retrieval
+``lengths``     (B,) int32, or (B, 2) for retrieval          token tasks with padding
+``targets``     (B,) int32 class, or float32 regression      always
+                targets of shape (B, K) or (B, L, C)
+``mask``        (B,) float32                                 eval batches only
+==============  ==========================================  ==================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Literal, Protocol
+
+import numpy as np
+
+Batch = dict[str, np.ndarray]
+
+InputKind = Literal["tokens", "real"]
+OutputKind = Literal["classification", "retrieval", "regression", "sequence_regression"]
+
+
+class DataError(ValueError):
+    """Raised for missing or malformed data; the message names the fix."""
+
+
+class Source(Protocol):
+    """A random-access split: ``len(src)`` examples, ``src.get(indices)`` a batch dict."""
+
+    def __len__(self) -> int: ...
+
+    def get(self, indices: np.ndarray) -> Batch:
+        """Gather the examples at ``indices`` (1-D int array) into one batch dict."""
+        ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Meta:
+    """What a model needs to know about a task.
+
+    Attributes:
+      seq_len: L, the (maximum) sequence length of ``inputs``.
+      input_kind: "tokens" (int ids, needs an embedding) or "real" (float features).
+      in_features: vocabulary size for tokens, C for real inputs.
+      output_kind: what ``targets`` is (see module docstring).
+      n_outputs: number of classes, or regression dimension K (or C for sequence regression).
+      pad_id: token id used for padding (token tasks).
+      extra: task-specific facts (vocabulary, band edges, ...), JSON-serialisable.
+    """
+
+    seq_len: int
+    input_kind: InputKind
+    in_features: int
+    output_kind: OutputKind
+    n_outputs: int
+    pad_id: int = 0
+    extra: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class ArraySource:
+    """A Source over in-memory arrays that share their first axis."""
+
+    arrays: dict[str, np.ndarray]
+
+    def __post_init__(self) -> None:
+        sizes = {k: len(v) for k, v in self.arrays.items()}
+        if len(set(sizes.values())) != 1:
+            raise ValueError(f"arrays disagree on their first axis: {sizes}")
+
+    def __len__(self) -> int:
+        return len(next(iter(self.arrays.values())))
+
+    def get(self, indices: np.ndarray) -> Batch:
+        return {k: v[indices] for k, v in self.arrays.items()}
+
+
+@dataclasses.dataclass
+class Dataset:
+    """Three splits and the task's metadata."""
+
+    train: Source
+    val: Source
+    test: Source
+    meta: Meta
+
+    def split(self, name: str) -> Source:
+        if name not in ("train", "val", "test"):
+            raise ValueError(f"unknown split {name!r}; expected train, val or test")
+        return getattr(self, name)
+
+
+def steps_per_epoch(source: Source, batch_size: int) -> int:
+    """Training batches per epoch (the incomplete last batch is dropped)."""
+    n = len(source) // batch_size
+    if n == 0:
+        raise DataError(
+            f"split has {len(source)} examples, fewer than one batch of {batch_size}; "
+            "lower data.batch_size"
+        )
+    return n
+
+
+def epoch_permutation(n: int, seed: int, epoch: int) -> np.ndarray:
+    """The order of examples in ``epoch``: a pure function of (n, seed, epoch)."""
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def train_batches(source: Source, batch_size: int, seed: int, start_step: int = 0) -> Iterator[Batch]:
+    """Endless training batches, reshuffled each epoch, starting at global step ``start_step``.
+
+    Batch ``s`` is the same whether the iterator started at 0 or at ``s``, which is what makes
+    resuming mid-epoch exact.
+    """
+    per_epoch = steps_per_epoch(source, batch_size)
+    step = start_step
+    while True:
+        epoch, within = divmod(step, per_epoch)
+        order = epoch_permutation(len(source), seed, epoch)
+        for b in range(within, per_epoch):
+            yield source.get(np.sort(order[b * batch_size : (b + 1) * batch_size]))
+            step += 1
+
+
+def eval_batches(source: Source, batch_size: int, limit: int | None = None) -> Iterator[Batch]:
+    """Every example once (or the first ``limit``), in order, in fixed-size padded batches."""
+    n = len(source) if limit is None else min(limit, len(source))
+    for start in range(0, n, batch_size):
+        idx = np.arange(start, min(start + batch_size, n))
+        real = len(idx)
+        if real < batch_size:  # pad by repeating the last example; mask removes it
+            idx = np.concatenate([idx, np.full(batch_size - real, idx[-1])])
+        batch = source.get(idx)
+        mask = np.zeros(batch_size, np.float32)
+        mask[:real] = 1.0
+        batch["mask"] = mask
+        yield batch
