@@ -122,7 +122,9 @@ def epoch_permutation(n: int, seed: int, epoch: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(n)
 
 
-def train_batches(source: Source, batch_size: int, seed: int, start_step: int = 0) -> Iterator[Batch]:
+def train_batches(
+    source: Source, batch_size: int, seed: int, start_step: int = 0
+) -> Iterator[Batch]:
     """Endless training batches, reshuffled each epoch, starting at global step ``start_step``.
 
     Batch ``s`` is the same whether the iterator started at 0 or at ``s``, which is what makes

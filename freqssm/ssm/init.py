@@ -1,0 +1,172 @@
+"""Initial state matrices, input/output matrices and step sizes of diagonal SSMs.
+
+Every layer is a diagonal continuous-time system x'(t) = Λ x(t) + B u(t),
+y(t) = 2 Re(C x(t)) + D u(t) (paper eq. (1) with conjugate symmetry): the eigenvalues of a real
+system come in conjugate pairs, so only one of each pair is stored and the pair's contribution is
+2 Re(·) of the stored mode's.
+
+The frequency-bias knob **alpha** (paper Sec. 4, "scaling the initialization") multiplies the
+imaginary parts of the initial eigenvalues and nothing else: ``Λ = Re Λ + i·alpha·Im Λ``.
+
+The deterministic eigenvalue constructions are plain numpy (float64, computed once); the random B,
+C and Δ draws take a JAX key so that ``model.init`` can be jitted.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+Init = Literal["hippo", "s4d_lin", "s4d_inv"]
+INITS: tuple[str, ...] = ("hippo", "s4d_lin", "s4d_inv")
+
+
+def hippo_legs(n: int) -> np.ndarray:
+    """The HiPPO-LegS state matrix A, shape (n, n), float64 (Gu et al. 2020, eq. (2)).
+
+    A[i, j] = -sqrt(2i+1) sqrt(2j+1) for i > j, -(i+1) for i == j, 0 above the diagonal.
+    """
+    q = np.sqrt(1.0 + 2.0 * np.arange(n))
+    A = -np.tril(np.outer(q, q), -1) - np.diag(np.arange(1.0, n + 1.0))
+    return A
+
+
+def hippo_legs_normal(n: int) -> np.ndarray:
+    """The normal part S = A + p pᵀ of HiPPO-LegS, p_i = sqrt(i + 1/2); shape (n, n).
+
+    S = -I/2 + (skew-symmetric), so it is normal and all its eigenvalues have real part -1/2
+    (S4D/S5's "diagonalized HiPPO-N").
+    """
+    p = np.sqrt(np.arange(n) + 0.5)
+    return hippo_legs(n) + np.outer(p, p)
+
+
+def diagonalize_hippo(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues and unitary eigenvectors of the HiPPO-LegS normal part.
+
+    Returns ``(lam, V)`` with ``lam`` (n,) complex128 sorted by imaginary part (ascending) and
+    ``V`` (n, n) complex128 with ``S = V diag(lam) Vᴴ``. Uses ``eigh`` of the Hermitian matrix
+    -i·(S + I/2) so that V is exactly unitary, as in S5.
+    """
+    S = hippo_legs_normal(n)
+    re = np.mean(np.diagonal(S))  # exactly -1/2
+    im, V = np.linalg.eigh(-1j * (S - re * np.eye(n)))
+    return re + 1j * im, V
+
+
+def s4d_lin(n_modes: int, alpha: float = 1.0) -> np.ndarray:
+    """S4D-Lin eigenvalues λ_n = -1/2 + i·alpha·π·n, n = 0..n_modes-1; shape (n_modes,) complex128.
+
+    Paper Sec. 4: the scaled initialization; alpha = 1 is Gu et al.'s S4D-Lin.
+    """
+    n = np.arange(n_modes)
+    return -0.5 + 1j * alpha * np.pi * n
+
+
+def s4d_inv(n_modes: int, alpha: float = 1.0) -> np.ndarray:
+    """S4D-Inv eigenvalues λ_n = -1/2 + i·alpha·(N/π)(N/(2n+1) - 1) with N = 2·n_modes.
+
+    N is the full (real) state size, matching the state-spaces implementation; shape (n_modes,).
+    """
+    N = 2 * n_modes
+    n = np.arange(n_modes)
+    return -0.5 + 1j * alpha * (N / np.pi) * (N / (2 * n + 1) - 1)
+
+
+def scale_imag(lam: np.ndarray, alpha: float) -> np.ndarray:
+    """Multiply the imaginary parts of ``lam`` by ``alpha`` (any shape); real parts untouched."""
+    if not alpha > 0:
+        raise ValueError(f"alpha must be > 0, got {alpha}")
+    return lam.real + 1j * alpha * lam.imag
+
+
+def eigensystem(
+    kind: str, state_size: int, blocks: int = 1, alpha: float = 1.0, conj_sym: bool = True
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Initial diagonal state matrix for a layer with ``state_size`` = P (full real state size).
+
+    The P states are split into ``blocks`` = J blocks of size P/J; each block gets the eigenvalues
+    of the size-P/J initialization, and with ``conj_sym`` only the half with Im λ <= 0 (hippo) or
+    the first P/(2J) modes (s4d_*) is stored, giving P_s = P/2 stored modes (P_s = P without).
+
+    Returns:
+      lam: (P_s,) complex128, imaginary parts already scaled by ``alpha``.
+      V: for ``hippo``, the block-diagonal eigenvector matrix restricted to the stored modes, shape
+        (P, P_s), so that B̃ = Vᴴ B and C̃ = C V (S5 Sec. 4.1); None for s4d_* (identity basis).
+    """
+    if kind not in INITS:
+        raise ValueError(f"unknown init {kind!r}; choose one of {INITS}")
+    if not alpha > 0:
+        raise ValueError(f"alpha must be > 0, got {alpha}")
+    if state_size % blocks:
+        raise ValueError(f"state_size={state_size} is not divisible by blocks={blocks}")
+    size = state_size // blocks
+    if conj_sym and size % 2:
+        raise ValueError(f"state_size/blocks={size} must be even with conjugate symmetry")
+    keep = size // 2 if conj_sym else size
+    if kind == "hippo":
+        lam, V = diagonalize_hippo(size)
+        lam, V = lam[:keep], V[:, :keep]
+        lam = np.tile(lam, blocks)
+        Vfull = np.zeros((state_size, keep * blocks), np.complex128)
+        for j in range(blocks):
+            Vfull[j * size : (j + 1) * size, j * keep : (j + 1) * keep] = V
+        return scale_imag(lam, alpha), Vfull
+    fn = s4d_lin if kind == "s4d_lin" else s4d_inv
+    return np.tile(fn(keep, alpha), blocks), None
+
+
+def log_dt(
+    key: jax.Array, shape: tuple[int, ...], dt_min: float, dt_max: float, dtype=jnp.float32
+) -> jax.Array:
+    """log Δ with Δ log-uniform in [dt_min, dt_max]; ``shape`` = (P_s,) for S5, (H,) for S4D."""
+    if not 0 < dt_min <= dt_max:
+        raise ValueError(f"need 0 < dt_min <= dt_max, got dt_min={dt_min}, dt_max={dt_max}")
+    return jax.random.uniform(key, shape, dtype, np.log(dt_min), np.log(dt_max))
+
+
+def _lecun(key: jax.Array, shape: tuple[int, ...], dtype) -> jax.Array:
+    # fan-in is the last axis: the matrices act on vectors of that size.
+    return jax.nn.initializers.lecun_normal(in_axis=-1, out_axis=-2)(key, shape, dtype)
+
+
+def s5_BC(
+    key: jax.Array, V: np.ndarray | None, n_modes: int, H: int, n_out: int = 1, dtype=jnp.float32
+) -> tuple[jax.Array, jax.Array]:
+    """S5 input/output matrices in the eigenbasis (S5 Sec. 4.1).
+
+    With eigenvectors V (P, P_s): B = lecun (P, H) real, B̃ = Vᴴ B; C = lecun (H, P) complex,
+    C̃ = C V. Without V (s4d_* inits) the modes are the basis and B̃, C̃ are complex lecun.
+
+    Returns B̃ (P_s, H) and C̃ (n_out, H, P_s), complex (n_out = 2 for the two directions of a
+    bidirectional layer, which share Λ and B̃ but not C̃).
+    """
+    kb, kbi, kc, kci = jax.random.split(key, 4)
+    if V is None:
+        B = jax.lax.complex(_lecun(kb, (n_modes, H), dtype), _lecun(kbi, (n_modes, H), dtype))
+        C = jax.lax.complex(
+            _lecun(kc, (n_out, H, n_modes), dtype), _lecun(kci, (n_out, H, n_modes), dtype)
+        )
+        return B / np.sqrt(2), C / np.sqrt(2)
+    P = V.shape[0]
+    Vj = jnp.asarray(V, jax.lax.complex(jnp.zeros((), dtype), jnp.zeros((), dtype)).dtype)
+    B = Vj.conj().T @ _lecun(kb, (P, H), dtype)
+    C = jax.lax.complex(_lecun(kc, (n_out, H, P), dtype), _lecun(kci, (n_out, H, P), dtype))
+    return B, C @ Vj
+
+
+def s4d_BC(
+    key: jax.Array, H: int, n_modes: int, n_out: int = 1, dtype=jnp.float32
+) -> tuple[jax.Array, jax.Array]:
+    """S4D input/output vectors: B = 1 (H, N) and C complex standard normal (n_out, H, N).
+
+    As in Gu et al. (2022, S4D): B starts at one (and is trained), C ~ CN(0, 1).
+    """
+    kr, ki = jax.random.split(key)
+    B = jax.lax.complex(jnp.ones((H, n_modes), dtype), jnp.zeros((H, n_modes), dtype))
+    shape = (n_out, H, n_modes)
+    C = jax.lax.complex(jax.random.normal(kr, shape, dtype), jax.random.normal(ki, shape, dtype))
+    return B, C / np.sqrt(2)
