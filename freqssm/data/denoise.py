@@ -1,0 +1,509 @@
+"""The image-denoising task: images read as long sequences, a model trained to reproduce them.
+
+An image becomes a sequence like this (the paper's recipe, at a configurable size):
+
+1. center crop to a square (the skimage source first takes random square crops, see below);
+2. resize to a *tall* grid of ``rows x cols`` pixels (``grid``; paper: 2048 x 128, default here
+   128 x 32 so that a CPU run takes minutes);
+3. scale uint8 ``[0, 255]`` to ``[-1, 1]``;
+4. flatten row-major per channel: sample ``r * cols + c`` is pixel ``(r, c)``, giving an
+   ``(L = rows * cols, C = 3)`` float32 sequence (grayscale images are replicated to RGB).
+
+Along the sequence each row is one fast sweep (horizontal image structure becomes high frequency,
+period ``cols`` at most) and the slow drift between rows carries the vertical structure (low
+frequency). The task is identity: ``targets = inputs`` (``output_kind="sequence_regression"``).
+After training, a (linear) model is used as a filter on noisy images; :func:`corrupt` adds
+band-limited noise and :func:`noise_survival` measures how much of it passes.
+
+Sources (key ``source``):
+
+* ``"skimage"`` (default): the photographs bundled in the scikit-image wheel, loaded offline via
+  ``skimage.data``. Each is cut into many random square crops (side ``U(*crop_scale)`` times the
+  short side, uniform position, horizontal flip with probability 1/2 if ``flip``). The split is
+  fixed by image, never by crop: see :data:`SKIMAGE_SPLITS` (validation: ``rocket``; test:
+  ``chelsea``, ``coffee``; train: the rest). Images that fail to load (e.g. data files that need
+  the optional pooch download: ``eagle``, ``lily``, ``kidney``, ``skin``, ...) are left out; the
+  ones that loaded are recorded in ``meta.extra["images"]``. ``seed`` drives the crops, with an
+  independent stream per split.
+* any other string: a tensorflow-datasets image dataset (e.g. ``"celeb_a"``, ``"cifar10"``) read
+  lazily with ``tfds.data_source(name, data_dir=tfds_dir, download=False)``; it must already be
+  prepared in the array_record format (``tfds build NAME --data_dir=DIR
+  --file_format=array_record``), otherwise a :class:`DataError` says so. Splits: ``train``,
+  ``validation`` (or, if absent, the tail of ``train``) and ``test``; ``n_*`` random examples of
+  each (None: all), center crop, no augmentation.
+
+Config keys (``cfg.get(key, default)``):
+
+=============  ===============  ============================================================
+key            default          meaning
+=============  ===============  ============================================================
+source         "skimage"        "skimage" or a tfds dataset name
+grid           (128, 32)        (rows, cols) of the resized image; L = rows * cols
+n_train        512              examples per split (tfds: a random subset, None = all;
+                                skimage: None = 8 crops per image)
+n_val          64
+n_test         64
+seed           0                crops / subsets; split s uses default_rng([seed, s])
+crop_scale     (0.5, 1.0)       skimage: crop side as a fraction of the image's short side
+flip           True             skimage: random horizontal flips
+tfds_dir       None             tfds data_dir (None: tfds' default, ~/tensorflow_datasets)
+image_key      "image"          tfds feature holding the image
+low_band       (0.0, 0.05)      band of "low" noise, fractions of Nyquist
+high_band      (0.5, 1.0)       band of "high" noise, fractions of Nyquist
+noise_sigma    0.2              std of each noise component, per channel
+noise_seed     seed             seed of :func:`corrupt` when no generator is passed
+=============  ===============  ============================================================
+
+Memory: the skimage splits are materialized, ``4 * L * 3`` bytes per example (48 KiB at the
+default grid, 3 MiB at the paper's 2048 x 128); the tfds source decodes on demand.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from freqssm.data.base import ArraySource, Batch, DataError, Dataset, Meta
+
+DEFAULT_GRID = (128, 32)
+NOISE_KINDS = ("low", "high", "both")
+
+# scikit-image's bundled photographs (no download needed), by split. `cat` is the same array as
+# `chelsea` and is not used; synthetic images (checkerboard, logo, ...) are not used.
+SKIMAGE_SPLITS: dict[str, tuple[str, ...]] = {
+    "train": (
+        "astronaut",
+        "camera",
+        "motorcycle",
+        "hubble_deep_field",
+        "immunohistochemistry",
+        "retina",
+        "coins",
+        "moon",
+        "grass",
+        "gravel",
+        "brick",
+        "clock",
+    ),
+    "val": ("rocket",),
+    "test": ("chelsea", "coffee"),
+}
+_SPLIT_STREAM = {"train": 0, "val": 1, "test": 2}
+
+
+def _cfg_get(cfg: Any, key: str, default: Any) -> Any:
+    return default if cfg is None else cfg.get(key, default)
+
+
+# ------------------------------------------------------------------ images <-> sequences
+
+
+def image_to_sequence(img: np.ndarray) -> np.ndarray:
+    """(H, W, C) image -> (H * W, C) sequence, row-major: sample ``r * W + c`` is pixel (r, c).
+
+    A 2-D (H, W) image is treated as C = 1.
+    """
+    img = np.asarray(img)
+    if img.ndim == 2:
+        img = img[..., None]
+    if img.ndim != 3:
+        raise ValueError(f"expected an (H, W, C) image, got shape {img.shape}")
+    h, w, c = img.shape
+    return img.reshape(h * w, c)
+
+
+def sequence_to_image(seq: np.ndarray, grid: Sequence[int]) -> np.ndarray:
+    """(L, C) sequence -> (rows, cols, C) image; the exact inverse of :func:`image_to_sequence`.
+
+    A leading batch axis is allowed: (B, L, C) -> (B, rows, cols, C).
+    """
+    seq = np.asarray(seq)
+    rows, cols = (int(g) for g in grid)
+    if seq.ndim < 2 or seq.shape[-2] != rows * cols:
+        raise ValueError(f"sequence of shape {seq.shape} does not hold a {rows}x{cols} grid")
+    return seq.reshape(*seq.shape[:-2], rows, cols, seq.shape[-1])
+
+
+def _as_rgb_uint8(img: np.ndarray) -> np.ndarray:
+    """Any skimage/tfds image -> (H, W, 3) uint8."""
+    img = np.asarray(img)
+    if img.dtype != np.uint8:  # bool or float in [0, 1]
+        img = np.clip(np.round(img.astype(np.float64) * 255.0), 0, 255).astype(np.uint8)
+    if img.ndim == 2:
+        img = img[..., None]
+    if img.shape[-1] == 1:
+        img = np.repeat(img, 3, axis=-1)
+    elif img.shape[-1] == 4:
+        img = img[..., :3]
+    if img.ndim != 3 or img.shape[-1] != 3:
+        raise DataError(f"cannot read an image of shape {img.shape} as RGB")
+    return img
+
+
+def _resize_normalize(square: np.ndarray, grid: Sequence[int]) -> np.ndarray:
+    """(S, S, 3) uint8 -> (rows, cols, 3) float32 in [-1, 1] (antialiased Lanczos resize)."""
+    from PIL import Image
+
+    rows, cols = (int(g) for g in grid)
+    out = Image.fromarray(np.ascontiguousarray(square)).resize(
+        (cols, rows), resample=Image.Resampling.LANCZOS
+    )
+    return np.asarray(out, dtype=np.float32) / 127.5 - 1.0
+
+
+def prepare_image(img: np.ndarray, grid: Sequence[int] = DEFAULT_GRID) -> np.ndarray:
+    """Center crop to a square, resize to ``grid`` and scale to [-1, 1].
+
+    Args:
+      img: (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) image; uint8, or bool/float in [0, 1].
+      grid: (rows, cols) of the output.
+
+    Returns:
+      (rows, cols, 3) float32 in [-1, 1] (uint8 0 -> -1, 255 -> +1).
+    """
+    img = _as_rgb_uint8(img)
+    h, w, _ = img.shape
+    s = min(h, w)
+    top, left = (h - s) // 2, (w - s) // 2
+    return _resize_normalize(img[top : top + s, left : left + s], grid)
+
+
+# ------------------------------------------------------------------ noise and its survival
+
+
+def band_mask(seq_len: int, band: Sequence[float]) -> np.ndarray:
+    """Which rFFT bins of a length-``seq_len`` signal lie in ``band``.
+
+    Bin k has frequency ``2k / seq_len`` as a fraction of Nyquist; it is in the band if
+    ``band[0] <= 2k/seq_len <= band[1]``. The DC bin (k = 0) is never included, so band noise has
+    zero mean.
+
+    Returns:
+      (seq_len // 2 + 1,) bool.
+    """
+    lo, hi = (float(b) for b in band)
+    if not 0.0 <= lo < hi <= 1.0:
+        raise ValueError(
+            f"band {tuple(band)} must satisfy 0 <= lo < hi <= 1 (fractions of Nyquist)"
+        )
+    k = np.arange(seq_len // 2 + 1)
+    f = 2.0 * k / seq_len
+    eps = 1e-12
+    return (f >= lo - eps) & (f <= hi + eps) & (k > 0)
+
+
+def band_noise(
+    rng: np.random.Generator,
+    shape: Sequence[int],
+    band: Sequence[float],
+    sigma: float,
+) -> np.ndarray:
+    """Gaussian noise whose spectrum (along the time axis) lies only inside ``band``.
+
+    Built in the frequency domain: i.i.d. complex normal rFFT coefficients on the bins selected by
+    :func:`band_mask`, zero elsewhere, inverse rFFT, then each channel (of each example) rescaled
+    so that its standard deviation over time is exactly ``sigma``.
+
+    Args:
+      rng: numpy Generator.
+      shape: (L, C) or (B, L, C); time is axis -2.
+      band: (f_lo, f_hi), fractions of the Nyquist frequency, 0 <= f_lo < f_hi <= 1.
+      sigma: target std per channel.
+
+    Returns:
+      float32 array of ``shape``.
+    """
+    shape = tuple(int(s) for s in shape)
+    if len(shape) < 2:
+        raise ValueError(f"shape must be (L, C) or (B, L, C), got {shape}")
+    seq_len = shape[-2]
+    mask = band_mask(seq_len, band)
+    if not mask.any():
+        raise ValueError(f"band {tuple(band)} contains no rFFT bin for length {seq_len}")
+    spec_shape = (*shape[:-2], seq_len // 2 + 1, shape[-1])
+    coef = rng.standard_normal(spec_shape) + 1j * rng.standard_normal(spec_shape)
+    coef *= mask[:, None]
+    noise = np.fft.irfft(coef, n=seq_len, axis=-2)
+    std = noise.std(axis=-2, keepdims=True)
+    noise *= sigma / np.where(std > 0, std, 1.0)
+    return noise.astype(np.float32)
+
+
+def corrupt(
+    seqs: np.ndarray,
+    kind: str,
+    cfg: Any = None,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
+    """Add band-limited noise to clean sequences.
+
+    Args:
+      seqs: (L, C) or (B, L, C) clean sequences.
+      kind: "low" (noise in ``low_band``), "high" (in ``high_band``) or "both" (independent low
+        and high noise, each of std ``noise_sigma``, so the total std is sqrt(2) sigma).
+      cfg: ConfigDict/dict with ``low_band`` (0.0, 0.05), ``high_band`` (0.5, 1.0),
+        ``noise_sigma`` 0.2, ``noise_seed`` (default ``seed``, default 0); None: all defaults.
+      rng: generator for the noise; default ``default_rng(noise_seed)``.
+
+    Returns:
+      float32 array shaped like ``seqs``: seqs + noise (not clipped to [-1, 1]).
+    """
+    if kind not in NOISE_KINDS:
+        raise ValueError(f"noise kind {kind!r} is not one of {NOISE_KINDS}")
+    seqs = np.asarray(seqs, dtype=np.float32)
+    sigma = float(_cfg_get(cfg, "noise_sigma", 0.2))
+    if rng is None:
+        rng = np.random.default_rng(_cfg_get(cfg, "noise_seed", _cfg_get(cfg, "seed", 0)))
+    bands = []
+    if kind in ("low", "both"):
+        bands.append(tuple(_cfg_get(cfg, "low_band", (0.0, 0.05))))
+    if kind in ("high", "both"):
+        bands.append(tuple(_cfg_get(cfg, "high_band", (0.5, 1.0))))
+    noisy = seqs.copy()
+    for band in bands:
+        noisy += band_noise(rng, seqs.shape, band, sigma)
+    return noisy
+
+
+def _sq_norm(x: Any) -> float:
+    return float(np.sum(np.square(np.asarray(x, dtype=np.float64))))
+
+
+def survival(filter_fn: Callable[[np.ndarray], Any], noise: np.ndarray) -> float:
+    """Fraction of noise energy a *linear* map lets through: ||f(n)||^2 / ||n||^2.
+
+    Args:
+      filter_fn: a linear map on arrays shaped like ``noise`` (numpy or JAX output).
+      noise: (L, C) or (B, L, C).
+    """
+    return _sq_norm(filter_fn(noise)) / _sq_norm(noise)
+
+
+def noise_survival(
+    apply_fn: Callable[[np.ndarray], Any], clean: np.ndarray, noisy: np.ndarray
+) -> float:
+    """Noise energy surviving a (possibly affine or nonlinear) map f.
+
+    ``||f(noisy) - f(clean)||^2 / ||noisy - clean||^2``; equals :func:`survival` for linear f.
+
+    Args:
+      apply_fn: the model / filter, applied to (B, L, C) or (L, C) arrays.
+      clean, noisy: same shape.
+    """
+    num = np.asarray(apply_fn(noisy), np.float64) - np.asarray(apply_fn(clean), np.float64)
+    den = np.asarray(noisy, np.float64) - np.asarray(clean, np.float64)
+    return _sq_norm(num) / _sq_norm(den)
+
+
+# ------------------------------------------------------------------ skimage source
+
+
+def _skimage_loaders() -> dict[str, Callable[[], np.ndarray]]:
+    import skimage.data as skd
+
+    def motorcycle() -> np.ndarray:
+        return skd.stereo_motorcycle()[0]
+
+    names = {n for split in SKIMAGE_SPLITS.values() for n in split} - {"motorcycle"}
+    loaders: dict[str, Callable[[], np.ndarray]] = {
+        n: getattr(skd, n) for n in names if hasattr(skd, n)
+    }
+    loaders["motorcycle"] = motorcycle
+    return loaders
+
+
+@functools.lru_cache(maxsize=1)
+def load_skimage_images() -> dict[str, np.ndarray]:
+    """The skimage photographs that load offline, as read-only (H, W, 3) uint8 arrays."""
+    images = {}
+    for name, load in sorted(_skimage_loaders().items()):
+        try:
+            img = _as_rgb_uint8(load())
+        except Exception:  # missing optional data file (needs pooch/network), unreadable, ...
+            continue
+        img.setflags(write=False)
+        images[name] = img
+    return images
+
+
+def _random_crops(
+    rng: np.random.Generator,
+    images: list[np.ndarray],
+    n: int,
+    grid: Sequence[int],
+    crop_scale: Sequence[float],
+    flip: bool,
+) -> np.ndarray:
+    """n random square crops (balanced over ``images``) -> (n, L, 3) float32 sequences."""
+    rows, cols = (int(g) for g in grid)
+    out = np.empty((n, rows * cols, 3), np.float32)
+    lo, hi = (float(s) for s in crop_scale)
+    for i in range(n):
+        img = images[i % len(images)]
+        h, w, _ = img.shape
+        side = max(1, min(h, w, round(min(h, w) * rng.uniform(lo, hi))))
+        top = int(rng.integers(0, h - side + 1))
+        left = int(rng.integers(0, w - side + 1))
+        crop = img[top : top + side, left : left + side]
+        mirror = rng.random() < 0.5  # drawn even without flips: crops do not depend on `flip`
+        if flip and mirror:
+            crop = crop[:, ::-1]
+        out[i] = image_to_sequence(_resize_normalize(crop, grid))
+    return out
+
+
+def _build_skimage(cfg: Any, grid: tuple[int, int], sizes: dict[str, int | None], seed: int):
+    crop_scale = tuple(cfg.get("crop_scale", (0.5, 1.0)))
+    if not 0.0 < crop_scale[0] <= crop_scale[1] <= 1.0:
+        raise DataError(f"data.crop_scale={crop_scale} must satisfy 0 < lo <= hi <= 1")
+    flip = bool(cfg.get("flip", True))
+    available = load_skimage_images()
+    splits, used = {}, {}
+    for split, names in SKIMAGE_SPLITS.items():
+        names_ok = [n for n in names if n in available]
+        if not names_ok:
+            raise DataError(
+                f"none of the skimage images for the {split} split ({', '.join(names)}) loads; "
+                "check the scikit-image installation"
+            )
+        n = sizes[split]
+        n = 8 * len(names_ok) if n is None else n
+        rng = np.random.default_rng([seed, _SPLIT_STREAM[split]])
+        x = _random_crops(rng, [available[k] for k in names_ok], n, grid, crop_scale, flip)
+        splits[split] = ArraySource({"inputs": x, "targets": x})
+        used[split] = names_ok
+    return splits, {"images": used, "crop_scale": list(crop_scale), "flip": flip}
+
+
+# ------------------------------------------------------------------ tfds source
+
+
+@dataclasses.dataclass
+class TfdsImageSource:
+    """A lazy Source over a tfds random-access split: decodes and resizes on :meth:`get`."""
+
+    data: Any  # a tfds data source: len() and [i] -> feature dict
+    index: np.ndarray  # which records of ``data`` this split uses
+    grid: tuple[int, int]
+    image_key: str = "image"
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def get(self, indices: np.ndarray) -> Batch:
+        seqs = np.stack(
+            [
+                image_to_sequence(
+                    prepare_image(self.data[int(self.index[i])][self.image_key], self.grid)
+                )
+                for i in np.asarray(indices).reshape(-1)
+            ]
+        )
+        return {"inputs": seqs, "targets": seqs.copy()}
+
+
+def _tfds_build_command(name: str, data_dir: str | None) -> str:
+    where = f" --data_dir={data_dir}" if data_dir else ""
+    return f"tfds build {name}{where} --file_format=array_record"
+
+
+def _subset(n_total: int, n: int | None, rng: np.random.Generator) -> np.ndarray:
+    if n is None or n >= n_total:
+        return np.arange(n_total)
+    return np.sort(rng.choice(n_total, size=n, replace=False))
+
+
+def _build_tfds(
+    cfg: Any, name: str, grid: tuple[int, int], sizes: dict[str, int | None], seed: int
+):
+    try:
+        import tensorflow_datasets as tfds
+    except ImportError as e:
+        raise DataError(
+            "data.source names a tfds dataset but tensorflow-datasets is missing"
+        ) from e
+    data_dir = cfg.get("tfds_dir", None)
+    cmd = _tfds_build_command(name, data_dir)
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+    except Exception as e:
+        raise DataError(f"data.source={name!r} is not a known tfds dataset ({e})") from e
+    if not builder.is_prepared():
+        raise DataError(
+            f"tfds dataset {name!r} is not prepared under {builder.data_dir}; "
+            f"prepare it (no download happens at training time) with: {cmd}"
+        )
+    try:
+        sources = tfds.data_source(name, data_dir=data_dir, download=False)
+    except Exception as e:
+        raise DataError(
+            f"cannot open tfds dataset {name!r} for random access ({e}); "
+            f"it must be prepared in the array_record format: {cmd}"
+        ) from e
+    if "train" not in sources or "test" not in sources:
+        raise DataError(f"tfds dataset {name!r} has splits {sorted(sources)}; need train and test")
+    train_data = sources["train"]
+    if "validation" in sources:
+        parts = {
+            "train": (train_data, np.arange(len(train_data))),
+            "val": (sources["validation"], np.arange(len(sources["validation"]))),
+        }
+    else:  # hold out the tail of train as validation
+        n_val = sizes["val"] if sizes["val"] is not None else len(train_data) // 10
+        cut = len(train_data) - n_val
+        parts = {
+            "train": (train_data, np.arange(cut)),
+            "val": (train_data, np.arange(cut, len(train_data))),
+        }
+    parts["test"] = (sources["test"], np.arange(len(sources["test"])))
+    image_key = cfg.get("image_key", "image")
+    splits = {}
+    for split, (data, idx) in parts.items():
+        rng = np.random.default_rng([seed, _SPLIT_STREAM[split]])
+        chosen = idx[_subset(len(idx), sizes[split], rng)]
+        splits[split] = TfdsImageSource(data, chosen, grid, image_key)
+    return splits, {"tfds_dir": data_dir, "image_key": image_key}
+
+
+# ------------------------------------------------------------------ builder
+
+
+def build(cfg: Any) -> Dataset:
+    """Build the denoising task from the ``data`` ConfigDict (keys in the module docstring).
+
+    Splits: inputs = targets, (n, L, 3) float32 in [-1, 1], L = rows * cols.
+    """
+    grid = tuple(int(g) for g in cfg.get("grid", DEFAULT_GRID))
+    if len(grid) != 2 or min(grid) < 1:
+        raise DataError(f"data.grid={grid} must be (rows, cols) with positive entries")
+    source = str(cfg.get("source", "skimage"))
+    seed = int(cfg.get("seed", 0))
+    sizes = {}
+    for split, default in (("train", 512), ("val", 64), ("test", 64)):
+        n = cfg.get(f"n_{split}", default)
+        sizes[split] = None if n is None else int(n)
+    if source == "skimage":
+        splits, extra = _build_skimage(cfg, grid, sizes, seed)
+    else:
+        splits, extra = _build_tfds(cfg, source, grid, sizes, seed)
+    channels = 3
+    meta = Meta(
+        seq_len=grid[0] * grid[1],
+        input_kind="real",
+        in_features=channels,
+        output_kind="sequence_regression",
+        n_outputs=channels,
+        extra={
+            "grid": list(grid),
+            "source": source,
+            "low_band": list(cfg.get("low_band", (0.0, 0.05))),
+            "high_band": list(cfg.get("high_band", (0.5, 1.0))),
+            "noise_sigma": float(cfg.get("noise_sigma", 0.2)),
+            **extra,
+        },
+    )
+    return Dataset(train=splits["train"], val=splits["val"], test=splits["test"], meta=meta)

@@ -1,0 +1,190 @@
+"""The synthetic waves task: regress the amplitudes of a low, a moderate and a high frequency wave.
+
+Each input is a superposition of K (default 3) sinusoids sampled at L points,
+
+    u_j = sum_k a_k sin(2 pi f_k j / L + phi_k),    j = 0 .. L-1,
+
+with amplitudes ``a_k ~ U(amp_low, amp_high)`` and phases ``phi_k ~ U(0, 2 pi)`` drawn independently
+per example. ``f_k`` is measured in *cycles per sequence*, i.e. it is the rFFT bin of the wave, and
+must satisfy ``0 < f_k < L/2`` (the Nyquist frequency of L samples is L/2 cycles per sequence).
+Integer ``f_k`` make every wave periodic on the window, so its spectrum is a single spike at bin
+``f_k`` and the amplitudes are exactly recoverable by least squares.
+
+The target is the amplitude vector ``(a_1, .., a_K)`` (float32, shape (B, K)), ordered by increasing
+frequency. A model with a low-frequency bias learns ``a_low`` well and ``a_high`` poorly; see
+:func:`per_wave_error` for the per-wave metric.
+
+Default frequencies (``frequencies=None``) are the fractions ``(1/128, 1/8, 25/32)`` of Nyquist,
+rounded to integer bins: for the default L = 1024 (Nyquist 512) they are **(4, 64, 400)**, i.e. a
+wave with 4 cycles per sequence (low), 64 (moderate) and 400 (high, 78% of Nyquist).
+
+Config keys (``cfg.get(key, default)``):
+
+=============  ========  ===============================================================
+key            default   meaning
+=============  ========  ===============================================================
+seq_len        1024      L, samples per sequence
+frequencies    None      cycles per sequence, increasing; None -> the defaults above
+amp_low        0.0       lower end of the amplitude distribution
+amp_high       1.0       upper end of the amplitude distribution
+noise          0.0       std of i.i.d. Gaussian noise added to the inputs (not the targets)
+n_train        4096      examples per split ...
+n_val          512
+n_test         512
+seed           0         splits use the independent streams default_rng([seed, 0 | 1 | 2])
+=============  ========  ===============================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from freqssm.data.base import ArraySource, DataError, Dataset, Meta
+
+DEFAULT_NYQUIST_FRACTIONS = (1 / 128, 1 / 8, 25 / 32)
+WAVE_NAMES = ("low", "moderate", "high")
+_SPLIT_STREAM = {"train": 0, "val": 1, "test": 2}
+
+
+def default_frequencies(seq_len: int) -> tuple[int, ...]:
+    """The default (low, moderate, high) frequencies in cycles per sequence for length ``seq_len``.
+
+    ``(1/128, 1/8, 25/32)`` of the Nyquist frequency ``seq_len / 2``, rounded to integers:
+    (4, 64, 400) for ``seq_len = 1024``.
+    """
+    nyq = seq_len / 2
+    freqs = tuple(max(1, round(nyq * r)) for r in DEFAULT_NYQUIST_FRACTIONS)
+    if len(set(freqs)) != len(freqs) or freqs[-1] >= nyq:
+        raise DataError(
+            f"seq_len={seq_len} is too short for the default frequencies; "
+            "set data.frequencies explicitly (or use seq_len >= 16)"
+        )
+    return freqs
+
+
+def wave_names(n: int) -> list[str]:
+    """Names of ``n`` waves: low/moderate/high for three, ``f0 .. f{n-1}`` otherwise."""
+    return list(WAVE_NAMES) if n == 3 else [f"f{k}" for k in range(n)]
+
+
+def _check_frequencies(freqs: Sequence[float], seq_len: int) -> np.ndarray:
+    f = np.asarray(freqs, dtype=np.float64)
+    if f.ndim != 1 or len(f) == 0:
+        raise DataError(f"data.frequencies must be a non-empty list of numbers, got {freqs!r}")
+    if np.any(f <= 0) or np.any(f >= seq_len / 2):
+        raise DataError(
+            f"data.frequencies={list(freqs)} must lie strictly between 0 and the Nyquist "
+            f"frequency seq_len/2 = {seq_len / 2} (cycles per sequence)"
+        )
+    if np.any(np.diff(f) <= 0):
+        raise DataError(f"data.frequencies={list(freqs)} must be strictly increasing")
+    return f
+
+
+def make_waves(
+    rng: np.random.Generator,
+    n: int,
+    seq_len: int,
+    frequencies: Sequence[float],
+    amp_low: float = 0.0,
+    amp_high: float = 1.0,
+    noise: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw ``n`` examples.
+
+    Returns:
+      inputs: (n, seq_len, 1) float32, the superposed waves (plus noise).
+      targets: (n, K) float32, the amplitudes, K = len(frequencies).
+    """
+    f = _check_frequencies(frequencies, seq_len)
+    amps = rng.uniform(amp_low, amp_high, size=(n, len(f)))
+    phases = rng.uniform(0.0, 2 * np.pi, size=(n, len(f)))
+    t = np.arange(seq_len, dtype=np.float64) / seq_len
+    u = np.zeros((n, seq_len), dtype=np.float64)
+    for k in range(len(f)):  # loop over K keeps memory at one (n, L) buffer
+        u += amps[:, k : k + 1] * np.sin(2 * np.pi * f[k] * t[None, :] + phases[:, k : k + 1])
+    if noise > 0:
+        u += noise * rng.standard_normal(u.shape)
+    return u[..., None].astype(np.float32), amps.astype(np.float32)
+
+
+def build(cfg: Any) -> Dataset:
+    """Build the waves task from the ``data`` ConfigDict (keys in the module docstring).
+
+    Splits: inputs (n, L, 1) float32, targets (n, K) float32 amplitudes ordered low -> high.
+    """
+    seq_len = int(cfg.get("seq_len", 1024))
+    freqs = cfg.get("frequencies", None)
+    freqs = default_frequencies(seq_len) if freqs is None else tuple(freqs)
+    _check_frequencies(freqs, seq_len)
+    amp_low = float(cfg.get("amp_low", 0.0))
+    amp_high = float(cfg.get("amp_high", 1.0))
+    if not amp_high > amp_low:
+        raise DataError(f"data.amp_high={amp_high} must exceed data.amp_low={amp_low}")
+    noise = float(cfg.get("noise", 0.0))
+    seed = int(cfg.get("seed", 0))
+    sizes = {
+        "train": int(cfg.get("n_train", 4096)),
+        "val": int(cfg.get("n_val", 512)),
+        "test": int(cfg.get("n_test", 512)),
+    }
+    splits = {}
+    for name, n in sizes.items():
+        rng = np.random.default_rng([seed, _SPLIT_STREAM[name]])
+        x, y = make_waves(rng, n, seq_len, freqs, amp_low, amp_high, noise)
+        splits[name] = ArraySource({"inputs": x, "targets": y})
+    names = wave_names(len(freqs))
+    meta = Meta(
+        seq_len=seq_len,
+        input_kind="real",
+        in_features=1,
+        output_kind="regression",
+        n_outputs=len(freqs),
+        extra={
+            "frequencies": [float(f) for f in freqs],
+            "names": names,
+            "amp_range": [amp_low, amp_high],
+            "noise": noise,
+        },
+    )
+    return Dataset(train=splits["train"], val=splits["val"], test=splits["test"], meta=meta)
+
+
+def per_wave_error(
+    pred: Any,
+    target: Any,
+    names: Sequence[str] | None = None,
+    mask: Any = None,
+) -> dict[str, float]:
+    """Per-wave errors of predicted amplitudes.
+
+    Args:
+      pred, target: (B, K) arrays (numpy or JAX), column k is wave k.
+      names: K wave names; default low/moderate/high for K = 3, else f0..f{K-1}.
+      mask: optional (B,) weights (e.g. the eval batch ``mask``); rows with 0 are ignored.
+
+    Returns:
+      ``{name: mse}`` for every wave, where mse = mean_b (pred[b,k] - target[b,k])^2, plus
+      ``{name + "_rel": ||pred[:,k] - target[:,k]||_2 / ||target[:,k]||_2}`` (relative L2 error).
+    """
+    p = np.asarray(pred, dtype=np.float64)
+    t = np.asarray(target, dtype=np.float64)
+    if p.shape != t.shape or p.ndim != 2:
+        raise ValueError(f"pred {p.shape} and target {t.shape} must both be (B, K)")
+    names = wave_names(p.shape[1]) if names is None else list(names)
+    if len(names) != p.shape[1]:
+        raise ValueError(f"{len(names)} names for {p.shape[1]} waves")
+    w = np.ones(p.shape[0]) if mask is None else np.asarray(mask, dtype=np.float64).reshape(-1)
+    sq_err = (w[:, None] * (p - t) ** 2).sum(0)
+    sq_tgt = (w[:, None] * t**2).sum(0)
+    out: dict[str, float] = {}
+    for k, name in enumerate(names):
+        out[name] = float(sq_err[k] / w.sum())
+    for k, name in enumerate(names):
+        out[f"{name}_rel"] = (
+            float(np.sqrt(sq_err[k] / sq_tgt[k])) if sq_tgt[k] > 0 else float("nan")
+        )
+    return out
