@@ -13,7 +13,7 @@ name               S5 shape                               S4D shape
 ``B``              (P_s, H, 2)  [real, imag]              (H, N, 2)
 ``log_dt``         (P_s,)                                 (H,)
 ``C``              (n_dir, H, P_s, 2)                     (n_dir, H, N, 2)
-``D``              (H,)                                   (H,)
+``D``              (H,)  unless ``d_skip=False``            (H,)
 ``sobolev_beta``   (H,)  only with a learnable exponent   (H,)
 =================  =====================================  ========================================
 
@@ -65,7 +65,8 @@ def ssm_system(
     """The continuous system of an S5 or S4D layer from its raw parameters.
 
     Returns a dict with complex ``Lambda``, ``B``, ``C`` (shapes as in the module docstring without
-    the trailing [real, imag] axis), real ``D`` (H,) and the step ``dt`` (exp(log_dt)·step_rescale).
+    the trailing [real, imag] axis), real ``D`` (H,) (zeros for a layer without the D skip) and
+    the step ``dt`` (exp(log_dt)·step_rescale).
     Used by the layers themselves and by analysis code on trained parameters.
     """
     lam_re = params["Lambda_re"]
@@ -75,7 +76,7 @@ def ssm_system(
         Lambda=jax.lax.complex(lam_re, params["Lambda_im"]),
         B=_complex(params["B"]),
         C=_complex(params["C"]),
-        D=params["D"],
+        D=params.get("D", jnp.zeros(params["C"].shape[-3], params["C"].dtype)),
         dt=jnp.exp(params["log_dt"]) * step_rescale,
     )
 
@@ -111,6 +112,8 @@ class S5(_SobolevMixin, nn.Module):
         FFT convolution).
       step_rescale: multiplies Δ (e.g. to run at a different sampling rate).
       clip_eigs: keep Re Λ <= -1e-4 in the forward pass, for stability.
+      d_skip: include the feed-through D u (parameter ``D``); without it the layer is the pure
+        convolution (the paper's denoising layer, which would otherwise learn D = 1).
     """
 
     state_size: int = 64
@@ -126,6 +129,7 @@ class S5(_SobolevMixin, nn.Module):
     clip_eigs: bool = True
     conj_sym: bool = True
     step_rescale: float = 1.0
+    d_skip: bool = True
     beta: float = 0.0
     beta_learnable: bool = False
     sobolev_c: float | None = None
@@ -147,11 +151,13 @@ class S5(_SobolevMixin, nn.Module):
         lam_im = self.param("Lambda_im", _constant(jnp.asarray(lam0.imag, dt)))
         B = self.param("B", lambda k: _stack(bc_init(k)[0]))
         C = self.param("C", lambda k: _stack(bc_init(k)[1]))
-        D = self.param("D", nn.initializers.normal(1.0), (H,), dt)
+        D = self.param("D", nn.initializers.normal(1.0), (H,), dt) if self.d_skip else None
         log_dt = self.param(
             "log_dt", lambda k: ssm_init.log_dt(k, lam0.shape, self.dt_min, self.dt_max, dt)
         )
-        raw = dict(Lambda_re=lam_re, Lambda_im=lam_im, B=B, C=C, D=D, log_dt=log_dt)
+        raw = dict(Lambda_re=lam_re, Lambda_im=lam_im, B=B, C=C, log_dt=log_dt)
+        if D is not None:
+            raw["D"] = D
         return ssm_system(raw, self.step_rescale, self.clip_eigs)
 
     @nn.compact
@@ -222,6 +228,7 @@ class S4D(_SobolevMixin, nn.Module):
     clip_eigs: bool = True
     conj_sym: bool = True
     step_rescale: float = 1.0
+    d_skip: bool = True
     beta: float = 0.0
     beta_learnable: bool = False
     sobolev_c: float | None = None
@@ -244,11 +251,13 @@ class S4D(_SobolevMixin, nn.Module):
         lam_im = self.param("Lambda_im", _constant(jnp.asarray(lam0.imag, dt)))
         B = self.param("B", lambda k: _stack(bc_init(k)[0]))
         C = self.param("C", lambda k: _stack(bc_init(k)[1]))
-        D = self.param("D", nn.initializers.normal(1.0), (H,), dt)
+        D = self.param("D", nn.initializers.normal(1.0), (H,), dt) if self.d_skip else None
         log_dt = self.param(
             "log_dt", lambda k: ssm_init.log_dt(k, (H,), self.dt_min, self.dt_max, dt)
         )
-        raw = dict(Lambda_re=lam_re, Lambda_im=lam_im, B=B, C=C, D=D, log_dt=log_dt)
+        raw = dict(Lambda_re=lam_re, Lambda_im=lam_im, B=B, C=C, log_dt=log_dt)
+        if D is not None:
+            raw["D"] = D
         return ssm_system(raw, self.step_rescale, self.clip_eigs)
 
     @nn.compact

@@ -288,3 +288,15 @@ def test_bad_choices_raise():
         S5(state_size=8, lambda_init="legt").init(jax.random.key(0), x)
     with pytest.raises(ValueError, match="divisible"):
         S5(state_size=8, blocks=3).init(jax.random.key(0), x)
+
+
+@pytest.mark.parametrize("cls", [S5, S4D])
+def test_without_d_skip_the_layer_is_the_pure_ssm_path(cls):
+    x = jax.random.normal(jax.random.key(1), (2, 16, 3))
+    v, y = init_apply(cls(state_size=8), x)
+    v0 = cls(state_size=8, d_skip=False).init(jax.random.key(0), x)
+    assert "D" not in v0["params"]
+    params = {k: p for k, p in v["params"].items() if k != "D"}
+    y0 = cls(state_size=8, d_skip=False).apply({"params": params}, x)
+    assert np.allclose(y0, y - v["params"]["D"] * x, atol=1e-5)
+    assert np.all(np.asarray(ssm_system(v0["params"])["D"]) == 0)

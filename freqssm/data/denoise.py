@@ -426,7 +426,7 @@ def _build_tfds(
         raise DataError(
             "data.source names a tfds dataset but tensorflow-datasets is missing"
         ) from e
-    data_dir = cfg.get("tfds_dir", None)
+    data_dir = cfg.get("tfds_dir", None) or None
     cmd = _tfds_build_command(name, data_dir)
     try:
         builder = tfds.builder(name, data_dir=data_dir)

@@ -1,0 +1,465 @@
+"""Frequency diagnostics of S5 / S4D layers: eigenvalues, transfer functions, plots.
+
+Works on raw Flax parameter trees (initial or trained), so it can run on a checkpoint without
+building the model. Every SSM layer is found by its parameter names (see
+:mod:`freqssm.layers`), turned into its continuous system by :func:`freqssm.layers.ssm_system`,
+and evaluated with :func:`freqssm.ssm.kernel.transfer_continuous` /
+:func:`~freqssm.ssm.kernel.transfer_discrete` — one source of truth for the formulas. The
+evaluation runs in float64 (inside ``jax.enable_x64``) because the resonances of lightly damped
+modes (|Λ̄| close to 1) are sharp and float32 would blur them.
+
+What the numbers mean (paper Sec. 2-4): a mode λ = a + ib resonates near the continuous angular
+frequency ω = |b|, i.e. near θ = |b|·Δ radians per sample after discretization. The knob alpha
+scales b at initialization, so it moves the responses toward higher θ; :func:`summarize`'s
+``gain_centroid`` tracks exactly that.
+
+Conventions and limitations:
+
+* Shapes: F frequencies, H features, N modes per S4D feature, P_s modes of an S5 layer.
+* Bidirectional layers: only the forward (causal) readout ``C[0]`` is analysed; the backward
+  direction shares Λ, B and Δ, so the eigenvalue picture is complete, but its transfer function is
+  anti-causal and is left out.
+* The Sobolev filter (``sobolev_beta``) is not included: it depends on the sequence length and on
+  ``c``, not only on the parameters. The transfer functions here are those of the SSM itself.
+* ``conj_sym`` is a model setting, not a parameter, so it is an argument (default True, the
+  default of both layers). Without conjugate symmetry the layers output Re(C x), whose transfer
+  function is half of the conjugate-augmented modal sum; that is what is computed then.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any, Literal
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from freqssm.layers import ssm_system
+from freqssm.ssm.discretize import discretize
+from freqssm.ssm.kernel import transfer_continuous, transfer_discrete
+
+# A subtree is an SSM layer if it holds these; "D" is optional (absent with ``d_skip=False``).
+SSM_KEYS: frozenset[str] = frozenset({"Lambda_re", "Lambda_im", "B", "C", "log_dt"})
+
+# Upper bound on the number of complex entries of one evaluation chunk (F_chunk·H·max(H, N)):
+# an S5 layer with H = 512 on 512 frequencies would otherwise need a 2 GB (F, H, H) array.
+_CHUNK_ELEMENTS = 1 << 22
+
+
+# ------------------------------------------------------------------------------ finding layers
+
+
+def _natural_key(path: str) -> list[tuple[int, int | str]]:
+    # "block10" sorts after "block2": digit runs compare as integers. The leading 0/1 tag keeps
+    # ints and strs from ever being compared with each other.
+    return [(0, int(t)) if t.isdigit() else (1, t) for t in re.split(r"(\d+)", path) if t]
+
+
+def _walk(tree: Mapping, prefix: tuple[str, ...]) -> Iterator[tuple[str, Mapping]]:
+    if SSM_KEYS.issubset(tree.keys()):
+        yield "/".join(prefix), tree
+        return  # an SSM layer holds no nested layers
+    for key, value in tree.items():
+        if isinstance(value, Mapping):
+            yield from _walk(value, (*prefix, str(key)))
+
+
+def find_ssm_layers(params: Mapping) -> list[tuple[str, Mapping]]:
+    """All SSM layers in a (nested) Flax params tree.
+
+    A subtree is an SSM layer if it holds the keys ``Lambda_re``, ``Lambda_im``, ``B``, ``C`` and
+    ``log_dt`` (and usually ``D``, which layers built with ``d_skip=False`` lack). Works with plain
+    dicts and FrozenDicts.
+
+    Returns:
+      ``[(path, subtree), ...]`` with ``path`` like ``"encoder/block2/ssm"`` (``""`` if ``params``
+      is itself a layer), sorted by path with numbers compared numerically (block2 < block10), so
+      index i in :func:`summarize` is the i-th layer from the input.
+    """
+    found = list(_walk(params, ()))
+    return sorted(found, key=lambda item: _natural_key(item[0]))
+
+
+def layer_kind(subtree: Mapping) -> Literal["s5", "s4d"]:
+    """``"s5"`` if ``Lambda_re`` is (P_s,), ``"s4d"`` if it is (H, N)."""
+    ndim = np.ndim(subtree["Lambda_re"])
+    if ndim == 1:
+        return "s5"
+    if ndim == 2:
+        return "s4d"
+    raise ValueError(f"Lambda_re must be 1-D (S5) or 2-D (S4D), got {ndim}-D")
+
+
+# ------------------------------------------------------------------------------ systems
+
+
+def _system64(subtree: Mapping, step_rescale: float, clip_eigs: bool) -> dict[str, np.ndarray]:
+    """The layer's continuous system (see :func:`ssm_system`) as float64 / complex128 numpy.
+
+    A layer without ``D`` (``d_skip=False``) gets D = 0, as in its forward pass.
+    """
+    raw = {k: np.asarray(subtree[k], np.float64) for k in (*SSM_KEYS, "D") if k in subtree}
+    with jax.enable_x64(True):
+        sys = ssm_system({k: jnp.asarray(v) for k, v in raw.items()}, step_rescale, clip_eigs)
+        return {k: np.asarray(v) for k, v in sys.items()}
+
+
+def eigenvalues(subtree: Mapping, clip_eigs: bool = True) -> np.ndarray:
+    """Continuous eigenvalues Λ of the stored modes, complex128, flattened: (P_s,) or (H·N,).
+
+    With ``clip_eigs`` Re Λ is clipped at -1e-4 as in the layers' forward pass, so this is the
+    system the layer actually runs. Conjugate partners are not listed.
+    """
+    return _system64(subtree, 1.0, clip_eigs)["Lambda"].reshape(-1)
+
+
+@functools.partial(jax.jit, static_argnames=("kind", "discrete", "discretization", "scale"))
+def _transfer_core(
+    lam: jax.Array,
+    b: jax.Array,
+    c: jax.Array,
+    d: jax.Array,
+    dt: jax.Array,
+    w: jax.Array,
+    kind: str,
+    discrete: bool,
+    discretization: str,
+    scale: float,
+) -> jax.Array:
+    # Jitted so that a call is one compiled program rather than dozens of op-by-op dispatches
+    # (which dominate the cost for the small per-layer problems here).
+    fn = transfer_discrete if discrete else transfer_continuous
+    zero = jnp.zeros((), w.dtype)
+    if kind == "s5":
+        if discrete:  # Δ is per mode: each mode is discretized with its own step
+            lam, gamma = discretize(lam, dt, discretization)
+            b = gamma[:, None] * b
+        return scale * fn(lam, b, c, zero, w, conj_sym=True) + jnp.diag(d)  # (F, H, H)
+    if discrete:  # Δ is per feature
+        lam, gamma = discretize(lam, dt[:, None], discretization)
+        b = gamma * b
+
+    def feature(lam_h, b_h, c_h):  # one SISO system: (N,), (N,), (N,) -> (F,)
+        return fn(lam_h, b_h[:, None], c_h[None, :], zero, w, conj_sym=True)[:, 0, 0]
+
+    return scale * jax.vmap(feature, out_axes=1)(lam, b, c) + d  # (F, H)
+
+
+def _modal_transfer(
+    sys: dict[str, np.ndarray],
+    kind: str,
+    omega: np.ndarray,
+    discrete: bool,
+    discretization: str,
+    conj_sym: bool,
+    include_d: bool,
+) -> np.ndarray:
+    """Complex transfer function on ``omega``: S4D (F, H), S5 (F, H_out, H_in)."""
+    d = sys["D"] if include_d else np.zeros_like(sys["D"])
+    with jax.enable_x64(True):
+        g = _transfer_core(
+            jnp.asarray(sys["Lambda"]),
+            jnp.asarray(sys["B"]),
+            jnp.asarray(sys["C"][0]),  # forward direction only (see module docstring)
+            jnp.asarray(d),
+            jnp.asarray(sys["dt"]),
+            jnp.asarray(omega, jnp.float64),
+            kind=kind,
+            discrete=discrete,
+            discretization=discretization,
+            # Without conj_sym the layers output Re(C x): half of (modal sum + conjugate twin).
+            scale=1.0 if conj_sym else 0.5,
+        )
+        return np.asarray(g)
+
+
+def transfer_function(
+    subtree: Mapping,
+    omega: np.ndarray,
+    step_rescale: float = 1.0,
+    clip_eigs: bool = True,
+    discrete: bool = False,
+    discretization: str = "zoh",
+    conj_sym: bool = True,
+    include_d: bool = True,
+) -> np.ndarray:
+    """Complex transfer function of one layer, complex128.
+
+    Args:
+      subtree: the layer's params (names and shapes in :mod:`freqssm.layers`).
+      omega: (F,) grid. Continuous: angular frequency ω of x' = Λx + Bu, G(iω). ``discrete``:
+        θ in radians per sample (normally in [0, π]) of the discretized system, H(e^{iθ}),
+        discretized with the layer's Δ (per mode for S5, per feature for S4D) and
+        ``discretization`` ("zoh" or "bilinear").
+      step_rescale: multiplies Δ, as the layer attribute of the same name.
+      clip_eigs: clip Re Λ at -1e-4 as the layer's forward pass does.
+      conj_sym: the layer's ``conj_sym`` setting (see module docstring).
+      include_d: include the skip term D (set False to see the SSM path alone).
+    Returns:
+      S4D: (F, H), feature h's SISO response (forward readout C[0]).
+      S5: (F, H, H) indexed [frequency, output, input] (forward readout C̃[0]).
+    """
+    omega = np.asarray(omega, np.float64).reshape(-1)
+    kind = layer_kind(subtree)
+    sys = _system64(subtree, step_rescale, clip_eigs)
+    return _modal_transfer(sys, kind, omega, discrete, discretization, conj_sym, include_d)
+
+
+def transfer_magnitude(
+    subtree: Mapping,
+    omega: np.ndarray,
+    step_rescale: float = 1.0,
+    clip_eigs: bool = True,
+    discrete: bool = False,
+    discretization: str = "zoh",
+    conj_sym: bool = True,
+    include_d: bool = True,
+) -> np.ndarray:
+    """Gain per output feature on a frequency grid, float64 (F, H).
+
+    S4D: |G_h| of feature h's SISO system. S5: the RMS over inputs of the MIMO response,
+    sqrt(mean_i |G[f, o, i]|²) for output o — the gain output o has for a random (white,
+    isotropic) input direction. Arguments as in :func:`transfer_function`; the frequency grid is
+    evaluated in chunks so that large S5 layers never hold a full (F, H, H) array.
+    """
+    omega = np.asarray(omega, np.float64).reshape(-1)
+    kind = layer_kind(subtree)
+    sys = _system64(subtree, step_rescale, clip_eigs)
+    H = sys["D"].shape[0]
+    width = H if kind == "s5" else sys["Lambda"].shape[-1]
+    chunk = max(1, _CHUNK_ELEMENTS // max(1, H * max(width, 1)))
+    out = []
+    for start in range(0, omega.shape[0], chunk):
+        g = _modal_transfer(
+            sys,
+            kind,
+            omega[start : start + chunk],
+            discrete,
+            discretization,
+            conj_sym,
+            include_d,
+        )
+        if kind == "s5":
+            out.append(np.sqrt(np.mean(np.abs(g) ** 2, axis=-1)))
+        else:
+            out.append(np.abs(g))
+    return np.concatenate(out, axis=0) if out else np.zeros((0, H))
+
+
+# ------------------------------------------------------------------------------ summaries
+
+
+def _theta_grid(n_freq: int) -> np.ndarray:
+    return np.linspace(0.0, np.pi, n_freq)
+
+
+def gain_centroid(mag: np.ndarray, theta: np.ndarray) -> float:
+    """Σ_θ θ|H(θ)|² / Σ_θ |H(θ)|² per feature, averaged over features (radians, in [0, π]).
+
+    ``mag``: (F, H) gains on the uniform grid ``theta`` (F,). Each feature counts equally,
+    whatever its overall gain, so a few loud features do not decide the layer's number.
+    """
+    power = mag**2
+    total = power.sum(axis=0)
+    # A feature with zero gain everywhere has no centroid; leave it out of the average.
+    ok = total > 0
+    if not np.any(ok):
+        return float("nan")
+    per_feature = (theta[:, None] * power).sum(axis=0)[ok] / total[ok]
+    return float(np.mean(per_feature))
+
+
+def summarize(
+    params: Mapping,
+    n_freq: int = 512,
+    step_rescale: float = 1.0,
+    clip_eigs: bool = True,
+    discretization: str = "zoh",
+    conj_sym: bool = True,
+    include_d: bool = True,
+) -> dict[str, float]:
+    """Scalar frequency diagnostics of every SSM layer, for logging.
+
+    Keys, for layer index i in :func:`find_ssm_layers` order:
+
+    * ``freq/layer{i}/im_abs_median``, ``freq/layer{i}/im_abs_max``: |Im Λ| of the continuous
+      eigenvalues (the modes' resonance frequencies, paper Sec. 2).
+    * ``freq/layer{i}/mode_theta_median``: median |arg Λ̄| of the discretized eigenvalues, i.e.
+      where in [0, π] rad/sample the modes actually resonate (|Im Λ|·Δ folded by aliasing).
+    * ``freq/layer{i}/gain_centroid``: :func:`gain_centroid` of the discrete gain on ``n_freq``
+      points θ in [0, π]; larger = the layer's response sits at higher frequency.
+    * ``freq/gain_centroid``: the mean of the layers' centroids.
+
+    Other arguments as in :func:`transfer_function`. An empty dict if there are no SSM layers.
+    """
+    theta = _theta_grid(n_freq)
+    out: dict[str, float] = {}
+    centroids = []
+    for i, (_, sub) in enumerate(find_ssm_layers(params)):
+        sys = _system64(sub, step_rescale, clip_eigs)
+        im = np.abs(sys["Lambda"].imag).reshape(-1)
+        dt = sys["dt"] if layer_kind(sub) == "s5" else sys["dt"][:, None]
+        with jax.enable_x64(True):
+            lam_bar, _ = discretize(jnp.asarray(sys["Lambda"]), jnp.asarray(dt), discretization)
+        mag = transfer_magnitude(
+            sub,
+            theta,
+            step_rescale=step_rescale,
+            clip_eigs=clip_eigs,
+            discrete=True,
+            discretization=discretization,
+            conj_sym=conj_sym,
+            include_d=include_d,
+        )
+        c = gain_centroid(mag, theta)
+        centroids.append(c)
+        out[f"freq/layer{i}/im_abs_median"] = float(np.median(im))
+        out[f"freq/layer{i}/im_abs_max"] = float(np.max(im))
+        out[f"freq/layer{i}/mode_theta_median"] = float(np.median(np.abs(np.angle(lam_bar))))
+        out[f"freq/layer{i}/gain_centroid"] = c
+    if centroids:
+        out["freq/gain_centroid"] = float(np.nanmean(centroids))
+    return out
+
+
+# ------------------------------------------------------------------------------ plots
+
+
+def _figure(size: tuple[float, float] = (6.4, 4.8)) -> Any:
+    # A bare Figure with an Agg canvas: no pyplot, so no global backend switch and no figure
+    # registry to leak memory across calls in a long training run.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig: Any, path: str | os.PathLike) -> str:
+    path = os.fspath(path)
+    parent = os.path.dirname(path)
+    if parent:
+        os.makedirs(parent, exist_ok=True)
+    fig.savefig(path, format="png", dpi=120)
+    return path
+
+
+def _label(i: int, path: str) -> str:
+    return f"layer{i} ({path})" if path else f"layer{i}"
+
+
+def plot_eigenvalues(
+    params: Mapping, path: str | os.PathLike, title: str | None = None, clip_eigs: bool = True
+) -> str:
+    """Scatter Im Λ against Re Λ of every layer's stored modes (one color per layer); PNG.
+
+    Returns ``path`` (as str). The conjugate partners (mirror image in the real axis) are not
+    drawn.
+    """
+    fig = _figure()
+    ax = fig.add_subplot()
+    layers = find_ssm_layers(params)
+    for i, (p, sub) in enumerate(layers):
+        lam = eigenvalues(sub, clip_eigs)
+        ax.scatter(lam.real, lam.imag, s=8, alpha=0.6, label=_label(i, p))
+    if layers:
+        ax.legend(fontsize="small", markerscale=2)
+    else:
+        ax.text(0.5, 0.5, "no SSM layers", ha="center", va="center", transform=ax.transAxes)
+    ax.axvline(0.0, color="0.7", lw=0.8)
+    ax.set_xlabel("Re λ")
+    ax.set_ylabel("Im λ")
+    ax.set_title(title or "SSM eigenvalues (continuous)")
+    return _save(fig, path)
+
+
+def plot_transfer(
+    params: Mapping,
+    path: str | os.PathLike,
+    n_freq: int = 512,
+    discrete: bool = True,
+    title: str | None = None,
+    step_rescale: float = 1.0,
+    clip_eigs: bool = True,
+    discretization: str = "zoh",
+    conj_sym: bool = True,
+    include_d: bool = True,
+) -> str:
+    """|H| of every layer: mean over features, shaded min..max over features, log y; PNG.
+
+    ``discrete``: θ on [0, π], x axis as a fraction of Nyquist (θ/π). Otherwise the continuous
+    |G(iω)| on a log ω axis up to max(π/min Δ, 2·max|Im Λ|) over all layers (the finest layer's
+    Nyquist, or beyond the highest mode). Other arguments as in :func:`transfer_function`.
+    Returns ``path`` (as str).
+    """
+    layers = find_ssm_layers(params)
+    kw = dict(
+        step_rescale=step_rescale,
+        clip_eigs=clip_eigs,
+        discretization=discretization,
+        conj_sym=conj_sym,
+        include_d=include_d,
+    )
+    if discrete:
+        grid = _theta_grid(n_freq)
+        x = grid / np.pi
+    else:
+        hi = 1.0
+        for _, sub in layers:
+            sys = _system64(sub, step_rescale, clip_eigs)
+            hi = max(
+                hi, np.pi / float(np.min(sys["dt"])), 2 * float(np.max(np.abs(sys["Lambda"].imag)))
+            )
+        grid = np.geomspace(hi * 1e-4, hi, n_freq)
+        x = grid
+    fig = _figure()
+    ax = fig.add_subplot()
+    tiny = np.finfo(np.float64).tiny  # keeps exact zeros plottable on the log axis
+    for i, (p, sub) in enumerate(layers):
+        mag = np.maximum(transfer_magnitude(sub, grid, discrete=discrete, **kw), tiny)
+        (line,) = ax.plot(x, mag.mean(axis=1), lw=1.2, label=_label(i, p))
+        ax.fill_between(x, mag.min(axis=1), mag.max(axis=1), color=line.get_color(), alpha=0.2)
+    if layers:
+        ax.legend(fontsize="small")
+    else:
+        ax.text(0.5, 0.5, "no SSM layers", ha="center", va="center", transform=ax.transAxes)
+    ax.set_yscale("log")
+    if discrete:
+        ax.set_xlim(0.0, 1.0)
+        ax.set_xlabel("frequency (fraction of Nyquist)")
+        ax.set_ylabel(r"$|H(e^{i\theta})|$")
+    else:
+        ax.set_xscale("log")
+        ax.set_xlabel("angular frequency ω")
+        ax.set_ylabel(r"$|G(i\omega)|$")
+    ax.set_title(title or "SSM transfer functions (mean, min..max over features)")
+    return _save(fig, path)
+
+
+def frequency_report(
+    params: Mapping, out_dir: str | os.PathLike, tag: str, **kw: Any
+) -> dict[str, Any]:
+    """Write ``eigs_{tag}.png`` and ``transfer_{tag}.png`` into ``out_dir`` (created).
+
+    ``kw`` (n_freq, step_rescale, clip_eigs, discretization, conj_sym, include_d) goes to both
+    :func:`plot_transfer` and :func:`summarize`. Returns
+    ``{"eigs": path, "transfer": path, **summarize(params, **kw)}``.
+    """
+    out_dir = os.fspath(out_dir)
+    os.makedirs(out_dir, exist_ok=True)
+    clip = kw.get("clip_eigs", True)
+    eigs = plot_eigenvalues(
+        params,
+        os.path.join(out_dir, f"eigs_{tag}.png"),
+        title=f"eigenvalues ({tag})",
+        clip_eigs=clip,
+    )
+    transfer = plot_transfer(
+        params, os.path.join(out_dir, f"transfer_{tag}.png"), title=f"|H| ({tag})", **kw
+    )
+    return {"eigs": eigs, "transfer": transfer, **summarize(params, **kw)}

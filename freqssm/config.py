@@ -1,0 +1,235 @@
+"""The full set of config keys with their defaults, and start-up validation.
+
+Every experiment file in ``configs/`` starts from :func:`base_config` and changes values, so every
+run has every key (a command-line override of a key that does not exist fails at parse time, and
+one whose value is out of range fails in :func:`validate` with one line naming the key).
+"""
+
+from __future__ import annotations
+
+import os
+
+import ml_collections
+
+from freqssm.layers import ACTIVATIONS, NORMS
+from freqssm.ssm.discretize import METHODS
+from freqssm.ssm.init import INITS
+from freqssm.ssm.scan import SCAN_IMPLS
+
+
+class ConfigError(ValueError):
+    """A config value is out of range; the message starts with the key."""
+
+
+def default_data_root() -> str:
+    """``$FREQSSM_DATA`` if set, else ``~/.cache/freqssm``."""
+    return os.environ.get(
+        "FREQSSM_DATA", os.path.join(os.path.expanduser("~"), ".cache", "freqssm")
+    )
+
+
+def base_config() -> ml_collections.ConfigDict:
+    """All keys with defaults; see the README's config table for their meaning."""
+    c = ml_collections.ConfigDict()
+    c.seed = 0
+
+    c.data = ml_collections.ConfigDict()
+    c.data.name = "waves"
+    c.data.root = default_data_root()
+    c.data.batch_size = 32
+    c.data.max_examples = ml_collections.FieldReference(None, field_type=int)
+
+    m = c.model = ml_collections.ConfigDict()
+    m.kind = "stack"  # "stack": encoder -> blocks -> head; "linear": one bare SSM layer
+    m.n_layers = 4
+    m.d_model = 64
+    m.norm = "layer"
+    m.prenorm = True
+    m.activation = "half_glu1"
+    m.dropout = 0.0
+    m.pooling = "mean"  # "mean" (masked by lengths) or "last"
+    s = m.ssm = ml_collections.ConfigDict()
+    s.kind = "s4d"  # "s4d" or "s5"
+    s.state_size = 64  # P (S5) or N (S4D): real state size; half of it are stored complex modes
+    s.blocks = 1  # S5 HiPPO blocks J
+    s.init = "s4d_lin"
+    s.alpha = 1.0
+    s.dt_min = 1e-3
+    s.dt_max = 1e-1
+    s.discretization = "zoh"
+    s.bidirectional = False
+    s.mode = "auto"  # "auto" (S5: scan, S4D: conv), "scan" or "conv"
+    s.scan_impl = (
+        "auto"  # "auto" (sequential on CPU, parallel on GPU/TPU), "sequential", "parallel"
+    )
+    s.clip_eigs = True
+    s.conj_sym = True
+    s.step_rescale = 1.0
+    s.d_skip = True  # feed-through D u
+    s.sobolev = ml_collections.ConfigDict()
+    s.sobolev.beta = 0.0
+    s.sobolev.learnable = False
+    s.sobolev.c = ml_collections.FieldReference(None, field_type=float)
+
+    o = c.optim = ml_collections.ConfigDict()
+    o.lr = 1e-3
+    o.ssm_lr = 1e-3
+    o.sobolev_lr = 1e-2
+    o.weight_decay = 0.01
+    o.warmup_steps = 0
+    o.end_lr_factor = 0.0  # cosine decays to lr * end_lr_factor
+    o.grad_clip = 0.0  # global-norm clip; 0 disables
+
+    t = c.train = ml_collections.ConfigDict()
+    t.steps = 1000
+    t.eval_every = 200
+    t.eval_limit = ml_collections.FieldReference(None, field_type=int)  # examples per eval split
+    t.log_every = 20
+    t.checkpoint_every = 200
+    t.keep = 2
+    t.resume = (
+        "auto"  # "auto": resume a matching run; "force": resume despite config changes; "never"
+    )
+    t.skip_nonfinite = False
+    t.analysis = True  # eigenvalue and |G| plots at start and end
+    t.progress = True
+
+    c.log = ml_collections.ConfigDict()
+    c.log.wandb = ml_collections.ConfigDict()
+    c.log.wandb.mode = "offline"
+    c.log.wandb.project = "freqssm"
+    c.log.wandb.group = ""
+    c.log.wandb.name = ""
+    return c
+
+
+def _require(ok: bool, key: str, value: object, why: str) -> None:
+    if not ok:
+        raise ConfigError(f"{key}={value!r}: {why}")
+
+
+def validate(c: ml_collections.ConfigDict) -> None:
+    """Raise :class:`ConfigError` naming the first key whose value is out of range."""
+    s = c.model.ssm
+    _require(s.kind in ("s4d", "s5"), "model.ssm.kind", s.kind, "must be 's4d' or 's5'")
+    _require(s.alpha > 0, "model.ssm.alpha", s.alpha, "must be > 0 (it scales Im of eigenvalues)")
+    _require(s.state_size > 0, "model.ssm.state_size", s.state_size, "must be positive")
+    _require(s.blocks >= 1, "model.ssm.blocks", s.blocks, "must be >= 1")
+    blocks = s.blocks if s.kind == "s5" else 1
+    _require(
+        s.state_size % blocks == 0,
+        "model.ssm.state_size",
+        s.state_size,
+        f"must be divisible by model.ssm.blocks={s.blocks}",
+    )
+    if s.conj_sym:
+        _require(
+            (s.state_size // blocks) % 2 == 0,
+            "model.ssm.state_size",
+            s.state_size,
+            "state_size/blocks must be even with conj_sym=True",
+        )
+    _require(s.init in INITS, "model.ssm.init", s.init, f"must be one of {INITS}")
+    _require(0 < s.dt_min <= s.dt_max, "model.ssm.dt_min", s.dt_min, "need 0 < dt_min <= dt_max")
+    _require(
+        s.discretization in METHODS,
+        "model.ssm.discretization",
+        s.discretization,
+        f"one of {METHODS}",
+    )
+    _require(s.mode in ("auto", "scan", "conv"), "model.ssm.mode", s.mode, "auto, scan or conv")
+    _require(s.scan_impl in SCAN_IMPLS, "model.ssm.scan_impl", s.scan_impl, f"one of {SCAN_IMPLS}")
+    _require(s.step_rescale > 0, "model.ssm.step_rescale", s.step_rescale, "must be > 0")
+    if s.sobolev.c is not None:
+        _require(s.sobolev.c > 0, "model.ssm.sobolev.c", s.sobolev.c, "must be > 0 or None")
+    if s.kind == "s4d" and s.mode == "scan":
+        _require(
+            s.sobolev.beta == 0 and not s.sobolev.learnable,
+            "model.ssm.sobolev.beta",
+            s.sobolev.beta,
+            "S4D filters inside its FFT convolution; use model.ssm.mode=conv",
+        )
+    m = c.model
+    _require(m.kind in ("stack", "linear"), "model.kind", m.kind, "must be 'stack' or 'linear'")
+    _require(m.n_layers >= 1, "model.n_layers", m.n_layers, "must be >= 1")
+    _require(m.d_model >= 1, "model.d_model", m.d_model, "must be >= 1")
+    _require(m.norm in NORMS, "model.norm", m.norm, f"one of {NORMS}")
+    _require(m.activation in ACTIVATIONS, "model.activation", m.activation, f"one of {ACTIVATIONS}")
+    _require(0 <= m.dropout < 1, "model.dropout", m.dropout, "must be in [0, 1)")
+    _require(m.pooling in ("mean", "last"), "model.pooling", m.pooling, "'mean' or 'last'")
+    o = c.optim
+    for key in ("lr", "ssm_lr", "sobolev_lr"):
+        _require(o[key] >= 0, f"optim.{key}", o[key], "must be >= 0")
+    _require(o.weight_decay >= 0, "optim.weight_decay", o.weight_decay, "must be >= 0")
+    _require(o.grad_clip >= 0, "optim.grad_clip", o.grad_clip, "must be >= 0 (0 disables)")
+    t = c.train
+    _require(t.steps >= 1, "train.steps", t.steps, "must be >= 1")
+    _require(0 <= o.warmup_steps <= t.steps, "optim.warmup_steps", o.warmup_steps, "in [0, steps]")
+    for key in ("eval_every", "log_every", "checkpoint_every", "keep"):
+        _require(t[key] >= 1, f"train.{key}", t[key], "must be >= 1")
+    _require(t.resume in ("auto", "force", "never"), "train.resume", t.resume, "auto/force/never")
+    _require(c.data.batch_size >= 1, "data.batch_size", c.data.batch_size, "must be >= 1")
+    mode = c.log.wandb.mode
+    _require(
+        mode in ("disabled", "offline", "online"), "log.wandb.mode", mode, "disabled/offline/online"
+    )
+
+
+def lra_base() -> ml_collections.ConfigDict:
+    """What every LRA config shares (the authors' public configs; ``paper-notes.md``).
+
+    S4D layers with S4D-Lin eigenvalues scaled by alpha, 6 bidirectional layers, GLU outputs,
+    64 complex modes (state size 128), dt in [1e-3, 1e-1], a learnable per-feature Sobolev
+    exponent initialized at 0 with learning rate 0.01 and c = the FFT length; cosine schedule
+    with warmup. Task files set width, norm, alpha, learning rates, batch size and steps.
+    """
+    c = base_config()
+    c.data.split_seed = 42
+    c.data.seq_len = 0  # set by each task
+    m = c.model
+    m.n_layers = 6
+    m.norm = "batch"
+    m.prenorm = True
+    m.activation = "full_glu"  # GELU, then a GLU output projection (H -> 2H -> H)
+    m.dropout = 0.0
+    m.pooling = "mean"
+    s = m.ssm
+    s.kind = "s4d"
+    s.state_size = 128
+    s.init = "s4d_lin"
+    s.dt_min = 1e-3
+    s.dt_max = 1e-1
+    s.bidirectional = True
+    s.sobolev.beta = 0.0
+    s.sobolev.learnable = True
+    s.sobolev.c = None
+    c.optim.sobolev_lr = 0.01
+    c.optim.end_lr_factor = 0.0
+    c.train.keep = 2
+    c.log.wandb.project = "freqssm-lra"
+    return c
+
+
+def lra_smoke(c: ml_collections.ConfigDict, seq_len: int) -> None:
+    """Shrink an LRA config in place to a tiny model on a few hundred examples (CPU, seconds)."""
+    c.data.max_examples = 200
+    c.data.seq_len = seq_len
+    c.data.batch_size = 8
+    c.model.n_layers = 1
+    c.model.d_model = 16
+    c.model.ssm.state_size = 8
+    c.optim.warmup_steps = 2
+    c.train.steps = 10
+    c.train.eval_every = 10
+    c.train.eval_limit = 32
+    c.train.log_every = 5
+    c.train.checkpoint_every = 10
+    c.train.analysis = False
+    c.log.wandb.mode = "disabled"
+
+
+def lra_untuned(c: ml_collections.ConfigDict) -> None:
+    """The untuned frequency bias: alpha = 1 and no Sobolev filter."""
+    c.model.ssm.alpha = 1.0
+    c.model.ssm.sobolev.beta = 0.0
+    c.model.ssm.sobolev.learnable = False

@@ -1,0 +1,32 @@
+"""Task-specific evaluations run once at the end of training (registry by ``data.name``).
+
+An evaluator is ``fn(cfg, predict, dataset, workdir) -> dict``: ``predict`` maps a numpy batch of
+inputs to the trained model's outputs (eval mode), and the evaluator may write files (images,
+tables) under ``workdir``. Its metrics land in ``results.json`` under ``"task"`` and in the logs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from freqssm.data.base import Dataset
+
+Predict = Callable[[np.ndarray], np.ndarray]
+
+EVALUATORS: dict[str, str] = {
+    "denoise": "freqssm.denoise_eval:evaluate",
+}
+
+
+def run(cfg: Any, predict: Predict, dataset: Dataset, workdir: Path) -> dict:
+    """The task's evaluator output, or {} when the task has none."""
+    target = EVALUATORS.get(cfg.data.name)
+    if target is None:
+        return {}
+    module, fn = target.split(":")
+    return getattr(importlib.import_module(module), fn)(cfg, predict, dataset, workdir)

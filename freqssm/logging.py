@@ -1,0 +1,123 @@
+"""Run logging: ``<workdir>/metrics.jsonl`` and ``config.json`` always, wandb when enabled.
+
+wandb is optional at run time: if it fails to start or to log, training continues with a warning
+and the local files stay complete. On resume the JSONL file is cut back to the restored step, so a
+killed-and-resumed run has the same records as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("freqssm")
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, float) and not math.isfinite(x):
+        return str(x)
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if hasattr(x, "item"):
+        return _jsonable(x.item())
+    return x
+
+
+def read_jsonl(path: str | Path) -> list[dict]:
+    """All records of a metrics.jsonl file (a torn last line from a kill is ignored)."""
+    out = []
+    p = Path(path)
+    if not p.exists():
+        return out
+    for line in p.read_text().splitlines():
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return out
+
+
+class RunLogger:
+    """Writes metrics to JSONL and (optionally) wandb; images only to wandb."""
+
+    def __init__(self, workdir: str | Path, config: Any, resume_step: int | None = None) -> None:
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.metrics_path = self.workdir / "metrics.jsonl"
+        if resume_step is None:
+            self.metrics_path.write_text("")
+        else:  # drop what was logged after the checkpoint we resume from
+            kept = [r for r in read_jsonl(self.metrics_path) if r.get("step", 0) <= resume_step]
+            self.metrics_path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        self._file = self.metrics_path.open("a")
+        self.wandb = None
+        self._start_wandb(config, resume_step is not None)
+
+    def _start_wandb(self, config: Any, resuming: bool) -> None:
+        w = config.log.wandb
+        if w.mode == "disabled":
+            return
+        try:
+            import wandb
+
+            run_id_file = self.workdir / "wandb_run_id"
+            run_id = run_id_file.read_text().strip() if run_id_file.exists() else None
+            self.wandb = wandb.init(
+                project=w.project,
+                group=w.group or None,
+                name=w.name or self.workdir.name,
+                mode=w.mode,
+                dir=str(self.workdir),
+                config=config.to_dict(),
+                id=run_id,
+                resume="allow" if resuming else None,
+                reinit="finish_previous",
+            )
+            run_id_file.write_text(self.wandb.id)
+        except Exception as e:  # never let logging stop training
+            log.warning("wandb failed to start (%r); continuing with local logs only", e)
+            self.wandb = None
+
+    def log(self, step: int, metrics: dict[str, Any]) -> None:
+        """Append one record {"step": step, **metrics} (floats) and send it to wandb."""
+        rec = _jsonable({"step": int(step), **metrics})
+        self._file.write(json.dumps(rec) + "\n")
+        self._file.flush()
+        if self.wandb is not None:
+            try:
+                self.wandb.log({k: v for k, v in metrics.items()}, step=int(step))
+            except Exception as e:
+                log.warning("wandb.log failed (%r); continuing with local logs only", e)
+                self.wandb = None
+
+    def log_images(self, step: int, images: dict[str, str | os.PathLike]) -> None:
+        """Send PNG files to wandb (they are already on disk for local users)."""
+        if self.wandb is None:
+            return
+        try:
+            import wandb
+
+            self.wandb.log({k: wandb.Image(str(v)) for k, v in images.items()}, step=int(step))
+        except Exception as e:
+            log.warning("wandb image logging failed (%r)", e)
+
+    def summary(self, values: dict[str, Any]) -> None:
+        if self.wandb is not None:
+            try:
+                self.wandb.summary.update(_jsonable(values))
+            except Exception as e:
+                log.warning("wandb summary failed (%r)", e)
+
+    def close(self) -> None:
+        self._file.close()
+        if self.wandb is not None:
+            try:
+                self.wandb.finish()
+            except Exception as e:
+                log.warning("wandb.finish failed (%r)", e)

@@ -1,0 +1,150 @@
+"""Models: encoder -> N x SequenceBlock -> head, built from ``config.model`` and the task's Meta.
+
+* encoder: an embedding for token inputs, a dense layer for real-valued inputs;
+* heads, chosen by ``meta.output_kind``: classification (masked mean pooling over the true length,
+  then a dense layer), LRA retrieval (two towers share the encoder; [u, v, u-v, u*v] -> MLP),
+  regression (pooled -> K outputs) and sequence regression (a dense layer per step);
+* ``model.kind = "linear"``: the paper's denoising model, one bare linear SSM layer from the input
+  channels to themselves (no encoder, norm, nonlinearity or head).
+
+All models are called as ``model.apply(variables, inputs, lengths=None, train=False)``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from freqssm.data.base import Meta
+from freqssm.layers import S4D, S5, SequenceBlock
+
+
+def ssm_factory(s: Any) -> Callable[..., nn.Module]:
+    """A partial of S5 or S4D carrying every ``model.ssm`` setting (called with ``name=``)."""
+    common = dict(
+        state_size=s.state_size,
+        lambda_init=s.init,
+        alpha=s.alpha,
+        dt_min=s.dt_min,
+        dt_max=s.dt_max,
+        discretization=s.discretization,
+        bidirectional=s.bidirectional,
+        scan_impl=s.scan_impl,
+        clip_eigs=s.clip_eigs,
+        conj_sym=s.conj_sym,
+        step_rescale=s.step_rescale,
+        d_skip=s.d_skip,
+        beta=s.sobolev.beta,
+        beta_learnable=s.sobolev.learnable,
+        sobolev_c=s.sobolev.c,
+    )
+    if s.mode != "auto":
+        common["mode"] = s.mode
+    if s.kind == "s5":
+        return functools.partial(S5, blocks=s.blocks, **common)
+    return functools.partial(S4D, **common)
+
+
+def masked_mean(x: jax.Array, lengths: jax.Array | None) -> jax.Array:
+    """Mean over time of x (B, L, H), counting only the first ``lengths`` (B,) steps."""
+    if lengths is None:
+        return jnp.mean(x, axis=1)
+    mask = (jnp.arange(x.shape[1])[None, :] < lengths[:, None]).astype(x.dtype)
+    return jnp.sum(x * mask[..., None], axis=1) / jnp.maximum(jnp.sum(mask, 1, keepdims=True), 1)
+
+
+def last_step(x: jax.Array, lengths: jax.Array | None) -> jax.Array:
+    """x (B, L, H) at the last true step of each sequence -> (B, H)."""
+    if lengths is None:
+        return x[:, -1]
+    idx = jnp.clip(lengths - 1, 0, x.shape[1] - 1)
+    return jnp.take_along_axis(x, idx[:, None, None], axis=1)[:, 0]
+
+
+class Backbone(nn.Module):
+    """Encoder and the stack of SequenceBlocks: inputs -> (B, L, d_model)."""
+
+    cfg: Any
+    meta: Meta
+
+    @nn.compact
+    def __call__(self, inputs: jax.Array, train: bool) -> jax.Array:
+        c = self.cfg
+        if self.meta.input_kind == "tokens":
+            x = nn.Embed(self.meta.in_features, c.d_model, name="embed")(inputs)
+        else:
+            x = nn.Dense(c.d_model, name="encoder")(inputs)
+        ssm = ssm_factory(c.ssm)
+        for i in range(c.n_layers):
+            x = SequenceBlock(
+                ssm=ssm,
+                norm=c.norm,
+                prenorm=c.prenorm,
+                activation=c.activation,
+                dropout=c.dropout,
+                name=f"block{i}",
+            )(x, train)
+        if c.prenorm:  # the last block's output has not been normalized yet
+            x = nn.LayerNorm(name="final_norm")(x)
+        return x
+
+
+class SequenceModel(nn.Module):
+    """The full model for one task; see the module docstring for the heads."""
+
+    cfg: Any
+    meta: Meta
+
+    @nn.compact
+    def __call__(
+        self, inputs: jax.Array, lengths: jax.Array | None = None, train: bool = False
+    ) -> jax.Array:
+        """inputs: (B, L) tokens, (B, L, C) reals or (B, 2, L) token pairs.
+
+        Returns logits (B, n_classes), regression outputs (B, K) or sequences (B, L, C).
+        """
+        c, meta = self.cfg, self.meta
+        if c.kind == "linear":
+            return ssm_factory(c.ssm)(name="ssm")(inputs, train=train)
+        pool = masked_mean if c.pooling == "mean" else last_step
+        backbone = Backbone(c, meta, name="backbone")
+        if meta.output_kind == "retrieval":
+            B, _, L = inputs.shape
+            x = backbone(inputs.reshape(B * 2, L), train)
+            lens = None if lengths is None else lengths.reshape(B * 2)
+            z = pool(x, lens).reshape(B, 2, -1)
+            u, v = z[:, 0], z[:, 1]
+            h = jnp.concatenate([u, v, u - v, u * v], axis=-1)
+            h = nn.gelu(nn.Dense(c.d_model, name="mlp")(h))
+            return nn.Dense(meta.n_outputs, name="head")(h)
+        x = backbone(inputs, train)
+        if meta.output_kind == "sequence_regression":
+            return nn.Dense(meta.n_outputs, name="head")(x)
+        return nn.Dense(meta.n_outputs, name="head")(pool(x, lengths))
+
+
+def build(model_config: Any, meta: Meta) -> SequenceModel:
+    """The model for ``meta``'s task from ``config.model``."""
+    if model_config.kind == "linear" and meta.input_kind != "real":
+        raise ValueError("model.kind=linear needs real-valued inputs (it has no embedding)")
+    return SequenceModel(model_config, meta)
+
+
+def example_inputs(meta: Meta, batch_size: int = 1) -> tuple[jax.Array, jax.Array | None]:
+    """Zero inputs of the task's shape, for ``model.init``."""
+    L = meta.seq_len
+    if meta.output_kind == "retrieval":
+        return jnp.zeros((batch_size, 2, L), jnp.int32), jnp.full((batch_size, 2), L, jnp.int32)
+    if meta.input_kind == "tokens":
+        return jnp.zeros((batch_size, L), jnp.int32), jnp.full((batch_size,), L, jnp.int32)
+    return jnp.zeros((batch_size, L, meta.in_features), jnp.float32), None
+
+
+def count_params(params: Any) -> int:
+    """Number of scalar parameters in a pytree."""
+    return int(sum(x.size for x in jax.tree.leaves(params)))

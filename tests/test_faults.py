@@ -1,0 +1,165 @@
+"""Runs that survive faults: signals, kills, non-finite losses, corrupt checkpoints, wandb."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_train import REPO, WAVES, smoke
+
+from freqssm import data as data_lib
+from freqssm.checkpoint import Checkpointer
+from freqssm.data.base import ArraySource, Dataset, epoch_permutation
+from freqssm.logging import read_jsonl
+from freqssm.train import NonFiniteError, train_and_evaluate
+
+ARGS = [
+    f"--config={WAVES}:smoke",
+    "--config.train.steps=60",
+    "--config.train.eval_every=20",
+    "--config.train.checkpoint_every=10",
+    "--config.train.analysis=False",
+    "--config.train.progress=False",
+    "--config.train.log_every=1",
+]
+
+
+def start(workdir):
+    env = dict(os.environ, WANDB_MODE="disabled")
+    return subprocess.Popen(
+        [sys.executable, "-m", "freqssm.train", *ARGS, f"--workdir={workdir}"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_steps(workdir, n, proc, timeout=240):
+    """Wait until metrics.jsonl has logged train step n (the run is then mid-way)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None:
+        recs = read_jsonl(Path(workdir) / "metrics.jsonl")
+        if any(r.get("step", 0) >= n and "train/loss" in r for r in recs):
+            return
+        time.sleep(0.02)
+
+
+def final(workdir):
+    return json.loads((Path(workdir) / "results.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    wd = tmp_path_factory.mktemp("ref")
+    p = start(wd)
+    assert p.wait() == 0, p.stderr.read()
+    return final(wd), read_jsonl(wd / "metrics.jsonl")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "sig,attempt",
+    [(signal.SIGKILL, 0), (signal.SIGKILL, 1), (signal.SIGTERM, 0), (signal.SIGTERM, 1)],
+)
+def test_killed_or_terminated_runs_resume_to_the_same_end(tmp_path, reference, sig, attempt):
+    rng = random.Random(1000 * sig + attempt)
+    wd = tmp_path / "run"
+    p = start(wd)
+    wait_for_steps(wd, rng.randint(5, 45), p)
+    ckpts_before = set(Checkpointer(wd / "checkpoints").steps()) if sig == signal.SIGKILL else None
+    p.send_signal(sig)
+    rc = p.wait(timeout=120)
+    assert not (wd / "results.json").exists(), "finished before the signal"
+    done = Checkpointer(wd / "checkpoints").steps()
+    if sig == signal.SIGTERM:
+        assert rc == 0, p.stderr.read()  # a clean exit that wrote a checkpoint at the stop step
+        stopped = max(r["step"] for r in read_jsonl(wd / "metrics.jsonl") if "train/loss" in r)
+        assert max(done) == stopped
+    else:
+        assert set(done) >= {s for s in ckpts_before if s >= max(done) - 10}
+    p = start(wd)
+    assert p.wait() == 0, p.stderr.read()
+    ref, ref_recs = reference
+    res = final(wd)
+    assert res["test"] == ref["test"] and res["val"] == ref["val"] and res["best"] == ref["best"]
+    loss = lambda recs: [(r["step"], r["train/loss"]) for r in recs if "train/loss" in r]  # noqa: E731
+    assert loss(read_jsonl(wd / "metrics.jsonl")) == loss(ref_recs)
+
+
+def _poisoned_build(poison_index):
+    """A data builder whose training example ``poison_index`` holds NaN inputs."""
+    real = data_lib.build
+
+    def build(cfg):
+        ds = real(cfg)
+        arrays = {k: v.copy() for k, v in ds.train.arrays.items()}
+        arrays["inputs"][poison_index] = np.nan
+        return Dataset(ArraySource(arrays), ds.val, ds.test, ds.meta)
+
+    return build
+
+
+def _first_step_with(index, n, batch_size, seed):
+    per_epoch = n // batch_size
+    order = epoch_permutation(n, seed, 0)
+    for b in range(per_epoch):
+        if index in order[b * batch_size : (b + 1) * batch_size]:
+            return b + 1
+    raise AssertionError
+
+
+def test_nonfinite_loss_stops_with_the_step_and_keeps_good_checkpoints(tmp_path, monkeypatch):
+    cfg = smoke(**{"train.steps": 16, "train.checkpoint_every": 2, "train.eval_every": 16})
+    bad = _first_step_with(7, 256, 16, cfg.seed)
+    monkeypatch.setattr(data_lib, "build", _poisoned_build(7))
+    with pytest.raises(NonFiniteError, match=f"step {bad}\\b"):
+        train_and_evaluate(cfg, tmp_path)
+    steps = Checkpointer(tmp_path / "checkpoints").steps()
+    assert steps and max(steps) < bad
+
+
+def test_nonfinite_updates_can_be_skipped_and_counted(tmp_path, monkeypatch):
+    cfg = smoke(**{"train.steps": 16, "train.skip_nonfinite": True, "train.eval_every": 16})
+    monkeypatch.setattr(data_lib, "build", _poisoned_build(7))
+    res = train_and_evaluate(cfg, tmp_path)
+    assert res["nonfinite_skipped"] == 1  # index 7 appears once in the 16 steps (one epoch)
+    assert np.isfinite(res["test"]["loss"])
+
+
+def test_corrupt_latest_checkpoint_falls_back_to_previous(tmp_path, caplog):
+    cfg = smoke(**{"train.steps": 20, "train.keep": 3})
+    train_and_evaluate(cfg, tmp_path)
+    ck = Checkpointer(tmp_path / "checkpoints", keep=3)
+    assert ck.steps() == [10, 20]
+    for f in (tmp_path / "checkpoints" / "last" / "20" / "state").rglob("*"):
+        if f.is_file():
+            f.write_bytes(b"garbage")
+    cfg2 = smoke(**{"train.steps": 20, "train.keep": 3})
+    # rerunning the finished command resumes from step 10 and recomputes 11..20
+    with caplog.at_level("WARNING"):
+        res = train_and_evaluate(cfg2, tmp_path)
+    assert "unreadable" in caplog.text
+    ref = train_and_evaluate(smoke(**{"train.steps": 20, "train.keep": 3}), tmp_path / "ref")
+    assert res["test"] == ref["test"]
+    assert any(p.name.startswith("corrupt-20") for p in (tmp_path / "checkpoints").iterdir())
+
+
+def test_wandb_failure_never_stops_training(tmp_path, monkeypatch):
+    import wandb
+
+    def broken(*a, **k):
+        raise RuntimeError("no network")
+
+    monkeypatch.setattr(wandb, "init", broken)
+    cfg = smoke(**{"log.wandb.mode": "offline", "train.steps": 4, "train.eval_every": 4})
+    res = train_and_evaluate(cfg, tmp_path)
+    assert res["step"] == 4
+    assert any("train/loss" in r for r in read_jsonl(tmp_path / "metrics.jsonl"))

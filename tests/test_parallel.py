@@ -1,0 +1,54 @@
+"""Data parallelism: two (forced) CPU devices give the same run as one."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from freqssm.logging import read_jsonl
+
+REPO = Path(__file__).resolve().parents[1]
+ARGS = [
+    "-m",
+    "freqssm.train",
+    f"--config={REPO / 'configs' / 'waves.py'}:smoke",
+    "--config.train.steps=8",
+    "--config.train.log_every=1",
+    "--config.train.eval_every=8",
+    "--config.train.analysis=False",
+    "--config.train.progress=False",
+]
+
+
+def run(workdir, devices, *extra):
+    env = dict(os.environ, WANDB_MODE="disabled")
+    env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+    return subprocess.run(
+        [sys.executable, *ARGS, f"--workdir={workdir}", *extra],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_two_devices_give_the_one_device_loss_curve(tmp_path):
+    for d in (1, 2):
+        r = run(tmp_path / f"d{d}", d)
+        assert r.returncode == 0, r.stderr
+    recs = {d: read_jsonl(tmp_path / f"d{d}" / "metrics.jsonl") for d in (1, 2)}
+    assert recs[1][0]["devices"] == 1 and recs[2][0]["devices"] == 2
+    curve = {d: [x["train/loss"] for x in recs[d] if "train/loss" in x] for d in (1, 2)}
+    assert len(curve[1]) == 8
+    np.testing.assert_allclose(curve[2], curve[1], rtol=1e-5)
+    val = {d: [x["val/loss"] for x in recs[d] if "val/loss" in x] for d in (1, 2)}
+    np.testing.assert_allclose(val[2], val[1], rtol=1e-5)
+
+
+def test_batch_must_divide_the_device_count(tmp_path):
+    r = run(tmp_path / "bad", 2, "--config.data.batch_size=15")
+    assert r.returncode == 2
+    assert "data.batch_size=15" in r.stderr and "Traceback" not in r.stderr

@@ -1,0 +1,332 @@
+"""The training framework end to end on tiny configs: configs, optimizer groups, loop, resume."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from absl import flags
+from ml_collections import config_flags
+
+from freqssm import data as data_lib
+from freqssm import models, optim
+from freqssm.config import ConfigError, base_config, validate
+from freqssm.logging import read_jsonl
+from freqssm.train import init_state, make_train_step, train_and_evaluate
+
+REPO = Path(__file__).resolve().parents[1]
+WAVES = str(REPO / "configs" / "waves.py")
+
+
+def parse(argv):
+    fv = flags.FlagValues()
+    argv = ["prog", *argv]
+    # overrides are registered from sys_argv when the flag is defined, as in the real CLI
+    config_flags.DEFINE_config_file("config", None, flag_values=fv, sys_argv=argv)
+    fv(argv)
+    return fv.config
+
+
+def smoke(**overrides):
+    cfg = parse([f"--config={WAVES}:smoke"])
+    cfg.train.analysis = False
+    cfg.train.progress = False
+    for k, v in overrides.items():
+        node = cfg
+        *path, last = k.split(".")
+        for p in path:
+            node = node[p]
+        node[last] = v
+    return cfg
+
+
+def run_cli(args, **kw):
+    env = dict(os.environ, WANDB_MODE="disabled")
+    return subprocess.run(
+        [sys.executable, "-m", "freqssm.train", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        **kw,
+    )
+
+
+# --- configs --------------------------------------------------------------------------------
+
+
+def test_overrides_reach_the_config():
+    cfg = parse(
+        [
+            f"--config={WAVES}:smoke",
+            "--config.model.ssm.alpha=3",
+            "--config.model.ssm.sobolev.beta=-0.5",
+            "--config.model.ssm.sobolev.learnable=True",
+            "--config.model.ssm.sobolev.c=10",
+        ]
+    )
+    assert cfg.model.ssm.alpha == 3.0 and isinstance(cfg.model.ssm.alpha, float)
+    assert cfg.model.ssm.sobolev.beta == -0.5 and cfg.model.ssm.sobolev.learnable is True
+    assert cfg.model.ssm.sobolev.c == 10.0
+    assert cfg.train.steps == 20  # the smoke variant
+
+
+@pytest.mark.parametrize("bad", ["--config.model.ssm.alpah=3", "--config.model.ssm.alpha=abc"])
+def test_bad_overrides_fail_at_parse_time(bad):
+    with pytest.raises((flags.Error, AttributeError, KeyError, ValueError, TypeError)):
+        parse([f"--config={WAVES}:smoke", bad])
+
+
+@pytest.mark.parametrize(
+    "key,value,match",
+    [
+        ("model.ssm.alpha", 0.0, "model.ssm.alpha"),
+        ("model.ssm.alpha", -2.0, "model.ssm.alpha"),
+        ("model.ssm.kind", "s6", "model.ssm.kind"),
+        ("model.ssm.init", "legt", "model.ssm.init"),
+        ("model.activation", "relu", "model.activation"),
+        ("model.dropout", 1.5, "model.dropout"),
+        ("optim.warmup_steps", 10_000, "optim.warmup_steps"),
+        ("train.steps", 0, "train.steps"),
+        ("log.wandb.mode", "cloud", "log.wandb.mode"),
+    ],
+)
+def test_validate_names_the_key(key, value, match):
+    cfg = smoke(**{key: value})
+    with pytest.raises(ConfigError, match=match.replace(".", r"\.")):
+        validate(cfg)
+
+
+def test_state_size_must_divide_blocks():
+    cfg = smoke(**{"model.ssm.kind": "s5", "model.ssm.state_size": 12, "model.ssm.blocks": 5})
+    with pytest.raises(ConfigError, match="blocks"):
+        validate(cfg)
+
+
+def test_cli_bad_value_is_one_clear_line(tmp_path):
+    r = run_cli([f"--config={WAVES}:smoke", f"--workdir={tmp_path}", "--config.model.ssm.alpha=-1"])
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines()[-1].startswith("error: model.ssm.alpha=-1.0")
+    assert "Traceback" not in r.stderr
+    r = run_cli([f"--config={WAVES}:smoke", f"--workdir={tmp_path}", "--config.model.ssm.alpah=1"])
+    assert r.returncode != 0 and "Traceback" not in r.stderr and "alpah" in r.stderr
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (REPO / "configs").glob("*.py")))
+def test_every_config_file_validates(name):
+    mod = {}
+    exec((REPO / "configs" / f"{name}.py").read_text(), mod)
+    for variant in (None, "smoke"):
+        validate(mod["get_config"](variant))
+
+
+# --- optimizer groups -----------------------------------------------------------------------
+
+
+def _params(ssm_kind="s4d", learnable=True, norm="layer"):
+    cfg = smoke(
+        **{"model.ssm.kind": ssm_kind, "model.ssm.sobolev.learnable": learnable, "model.norm": norm}
+    )
+    ds = data_lib.build(cfg.data)
+    model = models.build(cfg.model, ds.meta)
+    v = model.init(jax.random.key(0), *models.example_inputs(ds.meta, 2))
+    return cfg, v["params"]
+
+
+@pytest.mark.parametrize("ssm_kind", ["s4d", "s5"])
+def test_every_parameter_lands_in_its_group(ssm_kind):
+    from flax import traverse_util
+
+    _, params = _params(ssm_kind)
+    flat = traverse_util.flatten_dict(params)
+    seen = set()
+    for path in flat:
+        name, parent = path[-1], "/".join(path[:-1])
+        group = optim.label_of(path)
+        seen.add(group)
+        if name in ("Lambda_re", "Lambda_im", "B", "log_dt"):
+            assert group == "ssm" and parent.endswith("ssm"), path
+        elif name == "sobolev_beta":
+            assert group == "sobolev", path
+        elif name in ("bias", "scale"):
+            assert group == "no_decay", path
+        else:
+            assert name in ("kernel", "embedding", "C", "D") and group == "decay", path
+    assert seen == set(optim.GROUPS)
+    sizes = optim.group_sizes(params)
+    assert sum(sizes.values()) == models.count_params(params)
+
+
+def test_groups_get_their_learning_rate_and_decay():
+    cfg, params = _params()
+    cfg.optim.lr, cfg.optim.ssm_lr, cfg.optim.sobolev_lr = 1e-3, 1e-2, 1e-1
+    cfg.optim.weight_decay, cfg.optim.warmup_steps = 0.5, 0
+    tx = optim.build(cfg.optim, params, total_steps=1000)
+    state = tx.init(params)
+    # Adam's first step moves each parameter by exactly lr·sign(grad) (plus decay where applied)
+    grads = jax.tree.map(jnp.ones_like, params)
+    upd, _ = tx.update(grads, state, params)
+    from flax import traverse_util
+
+    for path, u in traverse_util.flatten_dict(upd).items():
+        p = traverse_util.flatten_dict(params)[path]
+        group = optim.label_of(path)
+        lr = {"ssm": 1e-2, "sobolev": 1e-1, "no_decay": 1e-3, "decay": 1e-3}[group]
+        expected = -lr * (1.0 + (0.5 * p if group == "decay" else 0.0))
+        np.testing.assert_allclose(u, expected, rtol=0, atol=1e-3 * lr, err_msg=str(path))
+
+
+def test_schedule_warmup_then_cosine():
+    cfg = base_config()
+    cfg.optim.warmup_steps, cfg.optim.end_lr_factor = 10, 0.1
+    s = optim.schedule(2.0, cfg.optim, 110)
+    assert float(s(0)) == 0.0 and abs(float(s(5)) - 1.0) < 1e-6 and abs(float(s(10)) - 2.0) < 1e-6
+    mid = 0.2 + (2.0 - 0.2) * 0.5 * (1 + np.cos(np.pi * 0.5))
+    assert abs(float(s(60)) - mid) < 1e-5 and abs(float(s(110)) - 0.2) < 1e-6
+
+
+# --- the loop -------------------------------------------------------------------------------
+
+
+def test_train_step_decreases_the_loss():
+    cfg = smoke(**{"optim.warmup_steps": 0, "optim.lr": 3e-3})
+    ds = data_lib.build(cfg.data)
+    model = models.build(cfg.model, ds.meta)
+    shapes = jax.eval_shape(
+        lambda k: model.init(k, *models.example_inputs(ds.meta, 2)), jax.random.key(0)
+    )["params"]
+    tx = optim.build(cfg.optim, shapes, 100)
+    state = init_state(cfg, model, ds.meta, tx)
+    step = jax.jit(make_train_step(model, tx, ds.meta, cfg))
+    batch = ds.train.get(np.arange(16))
+    losses = []
+    for _ in range(5):
+        state, m = step(state, batch)
+        losses.append(float(m["loss"]))
+    assert bool(m["ok"]) and int(state.step) == 5
+    assert losses[-1] < losses[0]
+
+
+def test_smoke_run_writes_everything(tmp_path):
+    cfg = smoke(**{"train.analysis": True})
+    res = train_and_evaluate(cfg, tmp_path)
+    for f in ("config.json", "metrics.jsonl", "results.json"):
+        assert (tmp_path / f).exists(), f
+    assert json.loads((tmp_path / "config.json").read_text())["model"]["ssm"]["alpha"] == 1.0
+    recs = read_jsonl(tmp_path / "metrics.jsonl")
+    assert any("val/loss" in r for r in recs) and any("train/loss" in r for r in recs)
+    assert res["step"] == 20 and set(res["test"]) >= {"loss", "mse_low", "mse_moderate", "mse_high"}
+    assert res["best"]["step"] in (10, 20)
+    assert sorted(p.name for p in (tmp_path / "checkpoints" / "last").iterdir()) == ["10", "20"]
+    assert {p.name for p in (tmp_path / "plots").iterdir()} >= {
+        "eigs_init.png",
+        "transfer_init.png",
+        "eigs_final.png",
+        "transfer_final.png",
+    }
+    # same seed, same results
+    res2 = train_and_evaluate(smoke(**{"train.analysis": False}), tmp_path / "again")
+    assert res2["test"] == res["test"]
+
+
+def test_resume_refuses_a_different_config(tmp_path):
+    train_and_evaluate(smoke(**{"train.steps": 2, "train.eval_every": 2}), tmp_path)
+    with pytest.raises(ConfigError, match=r"model\.ssm\.alpha"):
+        train_and_evaluate(smoke(**{"train.steps": 2, "model.ssm.alpha": 2.0}), tmp_path)
+
+
+@pytest.mark.slow
+def test_sigkill_and_restart_ends_like_an_uninterrupted_run(tmp_path):
+    args = [
+        f"--config={WAVES}:smoke",
+        "--config.train.steps=60",
+        "--config.train.eval_every=20",
+        "--config.train.checkpoint_every=10",
+        "--config.train.analysis=False",
+        "--config.train.progress=False",
+    ]
+    ref = run_cli([*args, f"--workdir={tmp_path / 'ref'}"])
+    assert ref.returncode == 0, ref.stderr
+    wd = tmp_path / "killed"
+    env = dict(os.environ, WANDB_MODE="disabled")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "freqssm.train", *args, f"--workdir={wd}"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    first = wd / "checkpoints" / "last" / "10" / "commit_success.txt"
+    deadline = time.time() + 240
+    while not first.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (wd / "results.json").exists(), "the run finished before it could be killed"
+    r = run_cli([*args, f"--workdir={wd}"])
+    assert r.returncode == 0, r.stderr
+    assert "resumed from step" in r.stderr
+    a = json.loads((tmp_path / "ref" / "results.json").read_text())
+    b = json.loads((wd / "results.json").read_text())
+    assert a["test"] == b["test"] and a["val"] == b["val"] and a["best"] == b["best"]
+    # the metrics log holds each step once, as in the uninterrupted run
+    steps = lambda p: [r["step"] for r in read_jsonl(p) if "train/loss" in r]  # noqa: E731
+    assert steps(wd / "metrics.jsonl") == steps(tmp_path / "ref" / "metrics.jsonl")
+
+
+def test_sweep_writes_a_summary(tmp_path):
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        import sweep
+    finally:
+        sys.path.pop(0)
+    root = tmp_path / "sweep"
+    rc = sweep.main(
+        [
+            "--config",
+            f"{WAVES}:smoke",
+            "--root",
+            str(root),
+            "--grid",
+            "model.ssm.alpha=0.5,2",
+            "--set",
+            "train.steps=4",
+            "--set",
+            "train.eval_every=4",
+            "--set",
+            "train.analysis=False",
+            "--parallel",
+            "2",
+        ]
+    )
+    assert rc == 0
+    md = (root / "summary.md").read_text()
+    assert "alpha=0.5" in md and "alpha=2" in md and "test/loss" in md
+    rows = (root / "summary.csv").read_text().strip().splitlines()
+    assert len(rows) == 3
+    cfg = json.loads((root / "alpha=2" / "config.json").read_text())
+    assert cfg["model"]["ssm"]["alpha"] == 2.0 and cfg["log"]["wandb"]["group"] == "sweep"
+    # a second call skips finished runs and still writes the summary
+    assert (
+        sweep.main(
+            [
+                "--config",
+                f"{WAVES}:smoke",
+                "--root",
+                str(root),
+                "--grid",
+                "model.ssm.alpha=0.5,2",
+                "--set",
+                "train.steps=4",
+            ]
+        )
+        == 0
+    )
