@@ -104,6 +104,41 @@ def summarize(root: Path, rows: list[tuple[dict[str, str], Path]]) -> list[dict]
     return table
 
 
+def mean_over(root: Path, table: list[dict], key: str, grid_keys: list[str]) -> Path:
+    """Average every numeric column over the values of ``key`` (e.g. seeds): summary_mean.md."""
+    groups: dict[tuple, list[dict]] = {}
+    others = [k for k in grid_keys if k != key]
+    for row in table:
+        if row.get("status") == "done":
+            groups.setdefault(tuple(row[k] for k in others), []).append(row)
+    numeric = [
+        c
+        for c in table[0]
+        if c not in grid_keys
+        and c not in ("run", "status", "best_step")
+        and all(isinstance(r.get(c), (int, float)) for rows in groups.values() for r in rows)
+    ]
+    lines = [
+        "| " + " | ".join([*others, "n", *numeric]) + " |",
+        "|" + "---|" * (len(others) + 1 + len(numeric)),
+    ]
+    for g, rows in groups.items():
+        cells = []
+        for c in numeric:
+            vals = [float(r[c]) for r in rows]
+            m = sum(vals) / len(vals)
+            sd = (sum((v - m) ** 2 for v in vals) / max(len(vals) - 1, 1)) ** 0.5
+            cells.append(f"{m:.4g} ± {sd:.2g}" if len(vals) > 1 else f"{m:.4g}")
+        lines.append("| " + " | ".join([*g, str(len(rows)), *cells]) + " |")
+    out = root / "summary_mean.md"
+    out.write_text(
+        f"Mean ± standard deviation over {key} ({', '.join(others)} fixed per row).\n\n"
+        + "\n".join(lines)
+        + "\n"
+    )
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -114,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", action="append", default=[], help="fixed override key=value")
     ap.add_argument("--parallel", type=int, default=1, help="runs at a time (processes)")
     ap.add_argument("--dry-run", action="store_true", help="print the commands only")
+    ap.add_argument("--mean-over", default="", help="grid key to average over (e.g. seed)")
     args = ap.parse_args(argv)
 
     root = Path(args.root)
@@ -146,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     with ThreadPoolExecutor(max(1, args.parallel)) as pool:
         codes = list(pool.map(run, jobs))
     table = summarize(root, [(p, wd) for p, wd, _ in jobs])
+    if args.mean_over:
+        out = mean_over(root, table, args.mean_over, [k for k, _ in grid])
+        print(f"[sweep] mean over {args.mean_over}: {out}")
     done = sum(r["status"] == "done" for r in table)
     print(f"[sweep] summary: {root / 'summary.md'} ({done}/{len(table)} done)")
     return 0 if all(c == 0 for c in codes) else 1
