@@ -490,6 +490,44 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str | Path) -> d
     return results
 
 
+def load_run(workdir: str | Path, best: bool = False) -> tuple[Any, Meta, Any, dict]:
+    """A finished or interrupted run from its workdir: (config, meta, model, variables).
+
+    ``best=True`` loads the checkpoint with the best validation metric instead of the newest.
+    Building the task's data set gives its Meta, so the data must be where the run found it.
+    """
+    workdir = Path(workdir)
+    cfg = ml_collections.ConfigDict(json.loads((workdir / "config.json").read_text()))
+    meta = data_lib.build(cfg.data).meta
+    model = models.build(cfg.model, meta)
+    shapes = jax.eval_shape(
+        lambda k: model.init({"params": k}, *models.example_inputs(meta, 2), train=False),
+        jax.random.key(0),
+    )["params"]
+    tx = optim.build(cfg.optim, shapes, int(cfg.train.steps))
+    state = init_state(cfg, model, meta, tx)
+    ckpt = Checkpointer(workdir / "checkpoints", keep=cfg.train.keep)
+    if best:
+        steps = sorted(ckpt.best.all_steps())
+        if not steps:
+            raise FileNotFoundError(f"no best checkpoint in {workdir / 'checkpoints' / 'best'}")
+        import orbax.checkpoint as ocp
+
+        restored = ckpt.best.restore(
+            steps[-1], args=ocp.args.Composite(state=ocp.args.StandardRestore(state))
+        )["state"]
+    else:
+        got = ckpt.restore_latest(state)
+        if got is None:
+            raise FileNotFoundError(f"no checkpoint in {workdir / 'checkpoints'}")
+        restored = got[0]
+    ckpt.close()
+    variables = {"params": restored.params}
+    if cfg.model.norm == "batch":
+        variables["batch_stats"] = restored.batch_stats
+    return cfg, meta, model, variables
+
+
 def _predictor(model: Any, state: TrainState, cfg: Any) -> Callable[[np.ndarray], np.ndarray]:
     """numpy inputs (B, ...) -> numpy outputs of the trained model in eval mode."""
     variables = {"params": state.params}

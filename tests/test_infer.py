@@ -1,0 +1,107 @@
+"""Recurrent inference equals the full-sequence call (float64)."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from freqssm import models
+from freqssm.config import base_config
+from freqssm.data.base import Meta
+from freqssm.infer import RecurrentModel, ssm_state, ssm_step
+from freqssm.layers import S4D, S5
+
+
+def rel_err(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    return np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300)
+
+
+@pytest.mark.parametrize("kind", ["s5", "s4d"])
+@pytest.mark.parametrize("method", ["zoh", "bilinear"])
+def test_layer_steps_equal_full_call(x64, kind, method):
+    cfg = base_config().model.ssm
+    cfg.kind, cfg.discretization, cfg.step_rescale = kind, method, 1.5
+    cls = S5 if kind == "s5" else S4D
+    layer = cls(state_size=8, discretization=method, step_rescale=1.5, param_dtype=jnp.float64)
+    x = jax.random.normal(jax.random.key(0), (2, 40, 3), jnp.float64)
+    v = layer.init(jax.random.key(1), x)
+    full = layer.apply(v, x)
+    state = ssm_state(v["params"], cfg, 2)
+    ys = []
+    for t in range(x.shape[1]):
+        state, y = ssm_step(v["params"], cfg, state, x[:, t])
+        ys.append(y)
+    assert rel_err(jnp.stack(ys, 1), full) < 1e-10
+
+
+def _model(kind, norm, prenorm, activation, output_kind, input_kind):
+    c = base_config().model
+    c.n_layers, c.d_model, c.norm, c.prenorm, c.activation = 2, 8, norm, prenorm, activation
+    c.ssm.kind, c.ssm.state_size = kind, 8
+    in_features = 11 if input_kind == "tokens" else 2
+    n_out = 3 if output_kind != "sequence_regression" else 2
+    meta = Meta(16, input_kind, in_features, output_kind, n_out)
+    model = models.build(c, meta)
+    if input_kind == "tokens":
+        x = jax.random.randint(jax.random.key(2), (3, 16), 1, in_features)
+    else:
+        x = jax.random.normal(jax.random.key(2), (3, 16, 2))
+    v = model.init(jax.random.key(0), x)
+    if norm == "batch":  # non-trivial running statistics
+        _, upd = model.apply(v, x, train=True, mutable=["batch_stats"])
+        v = {**v, **upd}
+    return c, meta, model, v, x
+
+
+@pytest.mark.parametrize(
+    "kind,norm,prenorm,activation,output_kind,input_kind",
+    [
+        ("s5", "layer", True, "half_glu1", "sequence_regression", "real"),
+        ("s4d", "batch", False, "full_glu", "classification", "tokens"),
+        ("s4d", "layer", True, "half_glu2", "regression", "real"),
+        ("s5", "batch", True, "gelu", "classification", "tokens"),
+    ],
+)
+def test_model_runs_token_by_token(x64, kind, norm, prenorm, activation, output_kind, input_kind):
+    c, meta, model, v, x = _model(kind, norm, prenorm, activation, output_kind, input_kind)
+    v64 = jax.tree.map(lambda a: a.astype(jnp.float64), v)
+    x64_ = x if input_kind == "tokens" else x.astype(jnp.float64)
+    rec = RecurrentModel(c, meta, v64).run(x64_)
+    if output_kind == "sequence_regression":
+        assert rel_err(rec, model.apply(v64, x64_)) < 1e-10
+    else:  # the pooled output after t tokens equals the full model on the first t tokens
+        for t in (5, 16):
+            full = model.apply(v64, x64_[:, :t])
+            assert rel_err(rec[:, t - 1], full) < 1e-10
+
+
+def test_linear_model_and_refusals(x64):
+    c = base_config().model
+    c.kind, c.ssm.d_skip = "linear", False
+    meta = Meta(12, "real", 3, "sequence_regression", 3)
+    model = models.build(c, meta)
+    x = jax.random.normal(jax.random.key(3), (2, 12, 3), jnp.float64)
+    v = jax.tree.map(lambda a: a.astype(jnp.float64), model.init(jax.random.key(0), x))
+    assert rel_err(RecurrentModel(c, meta, v).run(x), model.apply(v, x)) < 1e-10
+    c.ssm.bidirectional = True
+    with pytest.raises(ValueError, match="bidirectional"):
+        RecurrentModel(c, meta, v)
+    c.ssm.bidirectional, c.ssm.sobolev.learnable = False, True
+    with pytest.raises(ValueError, match="Sobolev"):
+        RecurrentModel(c, meta, v)
+
+
+def test_trained_run_loads_and_runs_recurrently(tmp_path):
+    from test_train import smoke
+
+    from freqssm.train import load_run, train_and_evaluate
+
+    train_and_evaluate(smoke(**{"train.steps": 4, "train.eval_every": 4}), tmp_path)
+    cfg, meta, model, variables = load_run(tmp_path)
+    x = jax.random.normal(jax.random.key(0), (2, meta.seq_len, 1))
+    full = model.apply(variables, x)
+    rec = RecurrentModel(cfg.model, meta, variables).run(x)
+    np.testing.assert_allclose(rec[:, -1], full, rtol=1e-3, atol=1e-5)
+    _, _, _, best = load_run(tmp_path, best=True)
+    assert jax.tree.structure(best) == jax.tree.structure(variables)
