@@ -48,16 +48,17 @@ def get_config(variant: str | None = None) -> ml_collections.ConfigDict:
     elif variant == "untuned":
         lra_untuned(c)
     elif variant in ("reduced", "reduced_untuned"):
-        # CPU-scale run for results/lra.md (about 30 minutes on 2 cores); see that file.
+        # CPU-scale run for results/lra.md (about 30 minutes on 2 shared cores); see that file.
         c.data.max_examples = 20000
         c.data.batch_size = 32
         c.model.n_layers = 4
         c.model.d_model = 64
-        c.optim.warmup_steps = 300
-        c.train.steps = 3000
-        c.train.eval_every = 500
-        c.train.checkpoint_every = 500
-        c.train.eval_limit = 2000
+        c.optim.warmup_steps = 80
+        c.train.steps = 800
+        c.train.eval_every = 200
+        c.train.checkpoint_every = 200
+        c.train.log_every = 20
+        c.train.eval_limit = 1000
         if variant == "reduced_untuned":
             lra_untuned(c)
     else:

@@ -965,3 +965,22 @@ def build_pathfinder(cfg: Any) -> Dataset:
 def build_pathx(cfg: Any) -> Dataset:
     """LRA Path-X (128 x 128, L = 16384); see the module docstring."""
     return _build_pathfinder(cfg, 128)
+
+
+def lra_meta(task: str) -> Meta:
+    """The Meta a task's builder returns, without reading any data (for model sizes, benchmarks).
+
+    ``extra`` is left empty; shapes, vocabularies and output kinds are the builders' defaults.
+    """
+    if task == "listops":
+        return Meta(2048, "tokens", len(LISTOPS_VOCAB), "classification", 10, PAD_ID)
+    if task == "text":
+        return Meta(4096, "tokens", BYTE_VOCAB_SIZE, "classification", 2, PAD_ID)
+    if task == "retrieval":
+        return Meta(4000, "tokens", BYTE_VOCAB_SIZE, "retrieval", 2, PAD_ID)
+    if task == "image":
+        return Meta(1024, "real", 1, "classification", 10)
+    if task in ("pathfinder", "pathx"):
+        res = 32 if task == "pathfinder" else 128
+        return Meta(res * res, "real", 1, "classification", 2)
+    raise ValueError(f"unknown LRA task {task!r}")
