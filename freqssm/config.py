@@ -169,6 +169,11 @@ def validate(c: ml_collections.ConfigDict) -> None:
         _require(t[key] >= 1, f"train.{key}", t[key], "must be >= 1")
     _require(t.resume in ("auto", "force", "never"), "train.resume", t.resume, "auto/force/never")
     _require(c.data.batch_size >= 1, "data.batch_size", c.data.batch_size, "must be >= 1")
+    if c.data.max_examples is not None:
+        _require(c.data.max_examples >= 1, "data.max_examples", c.data.max_examples, ">= 1 or None")
+    if t.eval_limit is not None:
+        _require(t.eval_limit >= 1, "train.eval_limit", t.eval_limit, "must be >= 1 or None")
+    _require(c.seed >= 0, "seed", c.seed, "must be >= 0")
     mode = c.log.wandb.mode
     _require(
         mode in ("disabled", "offline", "online"), "log.wandb.mode", mode, "disabled/offline/online"

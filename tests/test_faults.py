@@ -163,3 +163,20 @@ def test_wandb_failure_never_stops_training(tmp_path, monkeypatch):
     res = train_and_evaluate(cfg, tmp_path)
     assert res["step"] == 4
     assert any("train/loss" in r for r in read_jsonl(tmp_path / "metrics.jsonl"))
+
+
+def test_missing_data_is_one_line_and_exit_2(tmp_path):
+    env = dict(os.environ, WANDB_MODE="disabled")
+    cmd = [
+        sys.executable,
+        "-m",
+        "freqssm.train",
+        f"--config={REPO / 'configs' / 'lra_listops.py'}:smoke",
+        f"--workdir={tmp_path / 'run'}",
+        f"--config.data.root={tmp_path / 'nowhere'}",
+    ]
+    r = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "python -m freqssm.data.listops" in last
+    assert "Traceback" not in r.stderr
