@@ -180,3 +180,57 @@ def test_missing_data_is_one_line_and_exit_2(tmp_path):
     last = r.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and "python -m freqssm.data.listops" in last
     assert "Traceback" not in r.stderr
+
+
+def test_half_written_checkpoint_is_ignored(tmp_path):
+    train_and_evaluate(smoke(**{"train.steps": 10}), tmp_path)
+    last = tmp_path / "checkpoints" / "last"
+    # what a save interrupted mid-write leaves: a temporary folder, and a step folder with no data
+    (last / "20.orbax-checkpoint-tmp-1234" / "state").mkdir(parents=True)
+    (last / "20.orbax-checkpoint-tmp-1234" / "state" / "junk").write_bytes(b"\0" * 10)
+    (last / "30").mkdir()
+    import jax
+
+    from freqssm import models, optim
+    from freqssm.train import init_state
+
+    cfg = smoke(**{"train.steps": 10})
+    ds = data_lib.build(cfg.data)
+    model = models.build(cfg.model, ds.meta)
+    shapes = jax.eval_shape(
+        lambda k: model.init(k, *models.example_inputs(ds.meta, 2)), jax.random.key(0)
+    )["params"]
+    state = init_state(cfg, model, ds.meta, optim.build(cfg.optim, shapes, 10))
+    restored, meta = Checkpointer(tmp_path / "checkpoints").restore_latest(state)
+    assert int(restored.step) == 10 and meta["step"] == 10
+
+
+def test_config_change_is_refused_unless_forced(tmp_path):
+    from freqssm.config import ConfigError
+
+    train_and_evaluate(smoke(**{"train.steps": 4, "train.eval_every": 4}), tmp_path)
+    changed = {"train.steps": 8, "train.eval_every": 4, "model.ssm.alpha": 2.0}
+    with pytest.raises(ConfigError, match=r"model\.ssm\.alpha, train\.steps"):
+        train_and_evaluate(smoke(**changed), tmp_path)
+    res = train_and_evaluate(smoke(**changed, **{"train.resume": "force"}), tmp_path)
+    assert res["step"] == 8
+
+
+def test_wandb_log_failure_keeps_local_logs(tmp_path, monkeypatch):
+    import wandb
+
+    class BrokenRun:
+        def __init__(self):
+            self.id, self.summary = "x", {}
+
+        def log(self, *a, **k):
+            raise OSError("disk full")
+
+        def finish(self):
+            pass
+
+    monkeypatch.setattr(wandb, "init", lambda *a, **k: BrokenRun())
+    cfg = smoke(**{"log.wandb.mode": "offline", "train.steps": 4, "train.eval_every": 4})
+    res = train_and_evaluate(cfg, tmp_path)
+    assert res["step"] == 4
+    assert any("val/loss" in r for r in read_jsonl(tmp_path / "metrics.jsonl"))
