@@ -79,6 +79,7 @@ def base_config() -> ml_collections.ConfigDict:
     o.warmup_steps = 0
     o.end_lr_factor = 0.0  # cosine decays to lr * end_lr_factor
     o.grad_clip = 0.0  # global-norm clip; 0 disables
+    o.frozen = ()  # parameter names kept at their initial values, e.g. ("Lambda_re", "log_dt")
 
     t = c.train = ml_collections.ConfigDict()
     t.steps = 1000
@@ -162,6 +163,13 @@ def validate(c: ml_collections.ConfigDict) -> None:
         _require(o[key] >= 0, f"optim.{key}", o[key], "must be >= 0")
     _require(o.weight_decay >= 0, "optim.weight_decay", o.weight_decay, "must be >= 0")
     _require(o.grad_clip >= 0, "optim.grad_clip", o.grad_clip, "must be >= 0 (0 disables)")
+    frozen = o.get("frozen", ())
+    _require(
+        isinstance(frozen, (tuple, list)) and all(isinstance(n, str) for n in frozen),
+        "optim.frozen",
+        frozen,
+        "must be a tuple of parameter names",
+    )
     t = c.train
     _require(t.steps >= 1, "train.steps", t.steps, "must be >= 1")
     _require(0 <= o.warmup_steps <= t.steps, "optim.warmup_steps", o.warmup_steps, "in [0, steps]")

@@ -20,13 +20,21 @@ from typing import Any
 import optax
 from flax import traverse_util
 
+from freqssm.config import ConfigError
+
 SSM_NAMES = frozenset({"Lambda_re", "Lambda_im", "B", "log_dt"})
-GROUPS = ("ssm", "sobolev", "no_decay", "decay")
+GROUPS = ("ssm", "sobolev", "no_decay", "decay", "frozen")
 
 
-def label_of(path: tuple[str, ...]) -> str:
-    """Group label of the parameter at ``path`` (a tuple of dict keys)."""
+def label_of(path: tuple[str, ...], frozen: frozenset[str] = frozenset()) -> str:
+    """Group label of the parameter at ``path`` (a tuple of dict keys).
+
+    Parameters whose name is in ``frozen`` (``optim.frozen``) get the label ``"frozen"``: their
+    updates are zero, so they keep their initial values.
+    """
     name = path[-1]
+    if name in frozen:
+        return "frozen"
     if name in SSM_NAMES:
         return "ssm"
     if name == "sobolev_beta":
@@ -36,10 +44,15 @@ def label_of(path: tuple[str, ...]) -> str:
     return "decay"
 
 
-def labels(params: Any) -> Any:
+def frozen_names(optim_cfg: Any) -> frozenset[str]:
+    """``optim.frozen`` as a set of parameter names (missing key: none)."""
+    return frozenset(str(n) for n in (optim_cfg.get("frozen", None) or ()))
+
+
+def labels(params: Any, frozen: frozenset[str] = frozenset()) -> Any:
     """A pytree like ``params`` holding each leaf's group label."""
     flat = traverse_util.flatten_dict(params)
-    return traverse_util.unflatten_dict({k: label_of(k) for k in flat})
+    return traverse_util.unflatten_dict({k: label_of(k, frozen) for k in flat})
 
 
 def schedule(peak: float, optim_cfg: Any, total_steps: int) -> optax.Schedule:
@@ -59,18 +72,26 @@ def build(optim_cfg: Any, params: Any, total_steps: int) -> optax.GradientTransf
         "sobolev": optax.adam(schedule(o.sobolev_lr, o, total_steps)),
         "no_decay": optax.adam(schedule(o.lr, o, total_steps)),
         "decay": optax.adamw(schedule(o.lr, o, total_steps), weight_decay=o.weight_decay),
+        "frozen": optax.set_to_zero(),
     }
-    tx = optax.multi_transform(txs, labels(params))
+    frozen = frozen_names(o)
+    names = {path[-1] for path in traverse_util.flatten_dict(params)}
+    if frozen - names:
+        raise ConfigError(
+            f"optim.frozen={tuple(sorted(frozen))}: no parameter is called "
+            f"{', '.join(sorted(frozen - names))}; the model's parameters are {sorted(names)}"
+        )
+    tx = optax.multi_transform(txs, labels(params, frozen))
     if o.grad_clip > 0:
         tx = optax.chain(optax.clip_by_global_norm(o.grad_clip), tx)
     return tx
 
 
-def group_sizes(params: Any) -> dict[str, int]:
+def group_sizes(params: Any, frozen: frozenset[str] = frozenset()) -> dict[str, int]:
     """Number of scalars in each group (for logging and tests)."""
     sizes = dict.fromkeys(GROUPS, 0)
     for path, leaf in traverse_util.flatten_dict(params).items():
-        sizes[label_of(path)] += int(leaf.size)
+        sizes[label_of(path, frozen)] += int(leaf.size)
     return sizes
 
 

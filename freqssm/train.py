@@ -343,7 +343,12 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str | Path) -> d
             {
                 "params": n_params,
                 "devices": jax.device_count(),
-                **{f"params/{k}": v for k, v in optim.group_sizes(state.params).items()},
+                **{
+                    f"params/{k}": v
+                    for k, v in optim.group_sizes(
+                        state.params, optim.frozen_names(cfg.optim)
+                    ).items()
+                },
             },
         )
 

@@ -176,7 +176,7 @@ def test_every_parameter_lands_in_its_group(ssm_kind):
             assert group == "no_decay", path
         else:
             assert name in ("kernel", "embedding", "C", "D") and group == "decay", path
-    assert seen == set(optim.GROUPS)
+    assert seen == set(optim.GROUPS) - {"frozen"}
     sizes = optim.group_sizes(params)
     assert sum(sizes.values()) == models.count_params(params)
 
@@ -198,6 +198,25 @@ def test_groups_get_their_learning_rate_and_decay():
         lr = {"ssm": 1e-2, "sobolev": 1e-1, "no_decay": 1e-3, "decay": 1e-3}[group]
         expected = -lr * (1.0 + (0.5 * p if group == "decay" else 0.0))
         np.testing.assert_allclose(u, expected, rtol=0, atol=1e-3 * lr, err_msg=str(path))
+
+
+def test_frozen_parameters_do_not_move_and_unknown_names_fail():
+    from flax import traverse_util
+
+    cfg, params = _params()
+    cfg.optim.frozen = ("Lambda_re", "log_dt")
+    cfg.optim.warmup_steps = 0  # so that the first update is not zero for every group
+    tx = optim.build(cfg.optim, params, total_steps=100)
+    grads = jax.tree.map(jnp.ones_like, params)
+    upd, _ = tx.update(grads, tx.init(params), params)
+    moved = {path[-1] for path, u in traverse_util.flatten_dict(upd).items() if np.any(u != 0)}
+    assert "Lambda_re" not in moved and "log_dt" not in moved
+    assert {"Lambda_im", "B", "C"} <= moved
+    sizes = optim.group_sizes(params, optim.frozen_names(cfg.optim))
+    assert sizes["frozen"] > 0
+    cfg.optim.frozen = ("Lambda_typo",)
+    with pytest.raises(ConfigError, match="Lambda_typo"):
+        optim.build(cfg.optim, params, total_steps=100)
 
 
 def test_schedule_warmup_then_cosine():
