@@ -166,7 +166,10 @@ def checks(runs: dict[str, dict], settings: tuple[Setting, ...]) -> dict[str, tu
                 inv = c["survival_low"] < c["survival_high"]
                 band += "; band removed " + ("IS inverted" if inv else "is NOT inverted")
             sp, sc = high_share(p), high_share(c)
-            share = f"{'yes' if sc > sp else 'no'} ({sp:.3g} → {sc:.3g})"
+            share = f"{'yes' if sc > sp else 'no'} vs {prev.name} ({sp:.3g} → {sc:.3g})"
+            if cur.name in out:  # raw sits on both knobs: keep both verdicts
+                band = f"{out[cur.name][0]}<br>{band}"
+                share = f"{out[cur.name][1]}<br>{share}"
             out[cur.name] = (band, share)
     return out
 
@@ -188,7 +191,7 @@ def table(runs: dict[str, dict], settings: tuple[Setting, ...]) -> str:
         band, share = verdicts.get(s.name, (ref, ref))
         lines.append(
             f"| `{s.name}` ({s.note}) | {alpha:.4g} | {beta:g} | {t['mse']:.4f} | "
-            f"{t['psnr']:.2f} | {t['survival_low']:.4f} | {t['survival_high']:.4f} | "
+            f"{t['psnr']:.2f} | {t['survival_low']:.3g} | {t['survival_high']:.3g} | "
             f"{high_share(t):.3g} | {band} | {share} |"
         )
     return "\n".join(lines)
@@ -217,11 +220,11 @@ def figure(runs: dict[str, dict], settings: tuple[Setting, ...], path: Path, exa
     axes = left.subplots(n_rows, 3, squeeze=False)
     cols = (
         ("clean", "out_clean", "clean"),
-        ("noisy_low", "out_low", "+ low-band noise"),
-        ("noisy_high", "out_high", "+ high-band noise"),
+        ("noisy_low", "out_low", "+ low noise"),
+        ("noisy_high", "out_high", "+ high noise"),
     )
     for j, (inp, _, label) in enumerate(cols):
-        show_image(axes[0, j], first[inp][example], grid, f"input: {label}")
+        show_image(axes[0, j], first[inp][example], grid, label)
     axes[0, 0].set_ylabel("input", fontsize=8)
     for i, name in enumerate(names, start=1):
         a = runs[name]["arrays"]

@@ -147,7 +147,7 @@ def test_make_figures_checks_the_claimed_ordering(tmp_path, dataset):
     assert "no vs alpha_enhance" in rows["`raw` (untuned: alpha raw, beta = 0)"]
     assert "low does NOT fall" in rows["`raw` (untuned: alpha raw, beta = 0)"]
     middle = next(v for k, v in rows.items() if k.startswith("`alpha_middle`"))
-    assert "yes vs raw" in middle and "| yes (" in middle  # the high-band share rises too
+    assert "yes vs raw" in middle and "| yes vs raw (" in middle  # the high-band share rises too
     flip = next(v for k, v in rows.items() if k.startswith("`alpha_flip`"))
     assert "yes vs alpha_middle" in flip and "IS inverted" in flip
     assert "| beta_enhance |" in md and "not run" in md
