@@ -79,9 +79,7 @@ def band_project(x: np.ndarray, band: tuple[float, float]) -> np.ndarray:
     return np.fft.irfft(spec, n=L, axis=-2)
 
 
-def band_survival(
-    out_diff: np.ndarray, noise: np.ndarray, band: tuple[float, float]
-) -> float:
+def band_survival(out_diff: np.ndarray, noise: np.ndarray, band: tuple[float, float]) -> float:
     """||P_band out_diff||² / ||P_band noise||²: survival of the noise inside one band."""
     num = np.sum(band_project(out_diff, band) ** 2)
     den = np.sum(band_project(noise, band) ** 2)

@@ -36,7 +36,7 @@ from freqssm.ssm import init as ssm_init
 from freqssm.ssm.discretize import METHODS, discretize
 from freqssm.ssm.kernel import fft_conv, state_fft_conv, two_sided_kernel, vandermonde_kernel
 from freqssm.ssm.scan import SCAN_IMPLS, linear_recurrence
-from freqssm.ssm.sobolev import sobolev_filter, sobolev_weight
+from freqssm.ssm.sobolev import sobolev_filter, sobolev_weight_t
 
 Dtype = Any
 ACTIVATIONS = ("gelu", "full_glu", "half_glu1", "half_glu2")
@@ -136,7 +136,9 @@ class S5(_SobolevMixin, nn.Module):
     param_dtype: Dtype = jnp.float32
 
     def system(self, H: int) -> dict[str, jax.Array]:
-        """Create the parameters; return Λ (P_s,), B̃ (P_s, H), C̃ (n_dir, H, P_s), D (H,), Δ (P_s,).
+        """Create the parameters.
+
+        Returns Λ (P_s,), B̃ (P_s, H), C̃ (n_dir, H, P_s), D (H,), Δ (P_s,).
         """
         lam0, V = ssm_init.eigensystem(
             self.lambda_init, self.state_size, self.blocks, self.alpha, self.conj_sym
@@ -273,7 +275,8 @@ class S4D(_SobolevMixin, nn.Module):
             cb = sys["C"] * b_bar  # (n_dir, H, N)
             k = vandermonde_kernel(lam_bar, cb, L, self.conj_sym)  # (n_dir, H, L)
             k = two_sided_kernel(k[0].T, k[1].T) if self.bidirectional else k[0].T
-            weight = None if beta is None else sobolev_weight(2 * L, beta, self.sobolev_c)
+            # (L+1, H) as fft_conv documents, built time-last (its transpose is free in XLA)
+            weight = None if beta is None else sobolev_weight_t(2 * L, beta, self.sobolev_c).T
             y = fft_conv(u, k.astype(u.dtype), weight)
         elif self.mode == "scan":
             if beta is not None:

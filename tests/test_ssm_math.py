@@ -10,13 +10,14 @@ from freqssm.ssm import init as ssm_init
 from freqssm.ssm.discretize import bilinear, discretize, zoh
 from freqssm.ssm.kernel import (
     fft_conv,
+    powers,
     state_fft_conv,
     transfer_continuous,
     transfer_discrete,
     two_sided_kernel,
     vandermonde_kernel,
 )
-from freqssm.ssm.scan import linear_recurrence, parallel_scan, sequential_scan
+from freqssm.ssm.scan import chunked_scan, linear_recurrence, parallel_scan, sequential_scan
 from freqssm.ssm.sobolev import sobolev_filter, sobolev_weight
 
 pytestmark = pytest.mark.usefixtures("x64")
@@ -68,12 +69,55 @@ def test_scans_match_python_loop(reverse):
     lam_bar = np.exp(random_modes(rng, P) * 0.05)
     b = rng.standard_normal((L, P)) + 1j * rng.standard_normal((L, P))
     ref = loop_recurrence(lam_bar, b, reverse)
-    for fn in (parallel_scan, sequential_scan):
+    for fn in (parallel_scan, sequential_scan, chunked_scan):
         got = jax.jit(fn, static_argnums=2)(jnp.asarray(lam_bar), jnp.asarray(b), reverse)
         assert got.dtype == jnp.complex128
         assert rel_err(got, ref) < 1e-10, fn.__name__
-    for impl in ("auto", "sequential", "parallel"):
+    for impl in ("auto", "sequential", "parallel", "chunked"):
         assert rel_err(linear_recurrence(lam_bar, b, reverse, impl), ref) < 1e-10
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("L,chunk", [(257, 16), (257, 1), (257, 257), (256, 16), (7, 3), (1, None)])
+def test_chunked_scan_any_chunk_size_matches_loop(L, chunk, reverse):
+    """Uneven last chunks, T = 1 (all carry) and T = L (no carry) give the loop's states."""
+    rng = np.random.default_rng(13)
+    lam_bar = np.exp(random_modes(rng, 5) * 0.05)
+    b = rng.standard_normal((L, 2, 5)) + 1j * rng.standard_normal((L, 2, 5))
+    ref = np.stack([loop_recurrence(lam_bar, b[:, i], reverse) for i in range(2)], axis=1)
+    got = chunked_scan(jnp.asarray(lam_bar), jnp.asarray(b), reverse, chunk)
+    assert got.shape == b.shape
+    assert rel_err(got, ref) < 1e-10
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("impl", ["sequential", "parallel", "chunked"])
+def test_recurrence_derivatives_match_differentiating_the_loop(impl, reverse):
+    """Reverse mode (also under vmap) and forward mode of every implementation, including the
+    custom JVP of the parallel scan, equal autodiff through a plain ``lax.scan``."""
+    rng = np.random.default_rng(15)
+    L, B, P = 37, 3, 5
+    lam = jnp.asarray(np.exp(random_modes(rng, P) * 0.05))
+    b = jnp.asarray(rng.standard_normal((L, B, P)) + 1j * rng.standard_normal((L, B, P)))
+    w = jnp.asarray(rng.standard_normal((L, B, P)) + 1j * rng.standard_normal((L, B, P)))
+
+    def loss(fn):
+        return lambda lam, b: jnp.sum(jnp.abs(fn(lam, b) * w) ** 2 + (fn(lam, b) * w).real)
+
+    def per_example(lam, b):  # vmap over the batch axis, as the layers do
+        fn = lambda x: linear_recurrence(lam, x, reverse, impl)  # noqa: E731
+        return jnp.swapaxes(jax.vmap(fn, in_axes=1)(b), 0, 1)
+
+    ref = jax.grad(loss(lambda l_, x: sequential_scan(l_, x, reverse)), argnums=(0, 1))(lam, b)
+    direct = loss(lambda l_, x: linear_recurrence(l_, x, reverse, impl))
+    for fn in (direct, loss(per_example)):
+        got = jax.jit(jax.grad(fn, argnums=(0, 1)))(lam, b)
+        for g, r in zip(got, ref, strict=True):
+            assert rel_err(g, r) < 1e-10
+    tangents = (0.3j * lam, 0.7 * b)
+    _, t_ref = jax.jvp(lambda l_, x: sequential_scan(l_, x, reverse), (lam, b), tangents)
+    _, t_got = jax.jvp(lambda l_, x: linear_recurrence(l_, x, reverse, impl), (lam, b), tangents)
+    assert rel_err(t_got, t_ref) < 1e-10
 
 
 def test_scan_broadcasts_batch_like_dims():
@@ -83,6 +127,7 @@ def test_scan_broadcasts_batch_like_dims():
     ref = np.stack([loop_recurrence(lam_bar, b[:, i]) for i in range(3)], axis=1)
     assert rel_err(parallel_scan(lam_bar, b), ref) < 1e-10
     assert rel_err(sequential_scan(lam_bar, b), ref) < 1e-10
+    assert rel_err(chunked_scan(lam_bar, b), ref) < 1e-10
 
 
 def test_state_fft_conv_matches_recurrence():
@@ -220,6 +265,30 @@ def test_vandermonde_kernel_matches_direct_powers():
     ref = np.array([2 * np.sum(cb * lam_bar**l).real for l in range(L)])
     assert rel_err(vandermonde_kernel(lam_bar, cb, L), ref) < 1e-10
     assert rel_err(vandermonde_kernel(lam_bar, cb, L, conj_sym=False), ref / 2) < 1e-10
+    # the chunked (outer x inner power table) evaluation, for any chunk size T
+    for chunk in (1, 7, 8, 49, 50, 64):
+        assert rel_err(vandermonde_kernel(lam_bar, cb, L, chunk=chunk), ref) < 1e-10, chunk
+
+
+@pytest.mark.parametrize("count", [1, 2, 7, 64, 1000])
+def test_powers_by_doubling_match_numpy(count):
+    rng = np.random.default_rng(16)
+    z = np.exp(random_modes(rng, 6).reshape(2, 3) * 0.01)
+    got = powers(jnp.asarray(z), count)
+    assert got.shape == (2, 3, count)
+    assert rel_err(got, z[..., None] ** np.arange(count)) < 1e-12
+
+
+def test_vandermonde_kernel_batched_shapes_match_direct_powers():
+    """(n_dir, H, N) products against (H, N) eigenvalues, as in a bidirectional S4D layer."""
+    rng = np.random.default_rng(14)
+    H, N, L = 3, 4, 1000
+    lam_bar = np.exp(random_modes(rng, H * N).reshape(H, N) * 0.01)
+    cb = rng.standard_normal((2, H, N)) + 1j * rng.standard_normal((2, H, N))
+    ref = 2 * np.einsum("dhn,hnl->dhl", cb, lam_bar[..., None] ** np.arange(L)).real
+    got = vandermonde_kernel(jnp.asarray(lam_bar), jnp.asarray(cb), L)
+    assert got.shape == (2, H, L)
+    assert rel_err(got, ref) < 1e-10
 
 
 def test_fft_conv_matches_numpy_convolve():

@@ -1,0 +1,77 @@
+"""The benchmark script runs and writes its table (tiny sizes; no timing assertions)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import jax.numpy as jnp
+import numpy as np
+
+from freqssm import bench
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_bench_quick_writes_the_table(tmp_path):
+    """The literal ``python scripts/bench.py --quick`` (report redirected to a temporary file)."""
+    out = tmp_path / "bench.md"
+    cmd = [sys.executable, str(ROOT / "scripts" / "bench.py"), "--quick", "--out", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = out.read_text()
+    assert text.strip() in proc.stdout
+    for heading in ("## Targets", "## Layers", "## Full model step", "## Reference checks"):
+        assert heading in text
+    assert "matmul peak" in text and "jax 0." in text and "load average" in text
+    q = bench.QUICK
+    (L,) = q.lengths
+    rows = [line for line in text.splitlines() if line.startswith("| S")]
+    n_layer = 2 * (len(q.s5_variants) + len(q.s4d_variants)) + ("unfused" in q.s4d_variants)
+    # each layer variant without and with the learnable filter; each model off/learnable/fixed
+    assert len(rows) == n_layer + len(bench.SOBOLEV) * len(q.model_kinds)
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert str(L) in cells and all(cells)
+    verdicts = [line for line in text.splitlines() if line.startswith("- ") and "MET" in line]
+    # S5 and S4D speed-ups, filter overhead (learnable and fixed) per model kind, Path-X memory
+    assert len(verdicts) == 2 + 2 * len(q.model_kinds) + ("s4d" in q.model_kinds)
+    # the straightforward references compute the same function as the layers
+    checks = text.split("## Reference checks")[1].strip().splitlines()[2:]
+    assert len(checks) == 3
+    for line in checks:
+        if "unfused" not in line:
+            assert float(line.rsplit(":", 1)[1]) < 1e-5, line
+
+
+def test_flop_counts_scale_as_documented():
+    f1, b1 = bench.s5_counts(2, 100, 8, 4, 1, False)
+    f2, b2 = bench.s5_counts(4, 100, 8, 4, 1, False)
+    assert f2 == 2 * f1 and b2 == 2 * b1
+    fs, _ = bench.s5_counts(2, 100, 8, 4, 1, True)
+    assert fs > f1
+    k1, _ = bench.s4d_counts(1, 64, 4, 8, 1, False)
+    k2, _ = bench.s4d_counts(1, 64, 4, 8, 2, False)
+    assert k2 - k1 == 4 * 4 * 8 * 64  # one more direction of kernel products
+
+
+def test_median_timer_and_memory_estimate():
+    calls = []
+    t = bench.time_runs(lambda: calls.append(1), warmup=2, repeats=5, budget_s=10.0)
+    assert len(calls) == 7 and t >= 0
+    import jax
+
+    calls = {"a": 0, "b": 0}
+    ta, tb = bench.time_alternating(
+        [
+            lambda: calls.__setitem__("a", calls["a"] + 1),
+            lambda: calls.__setitem__("b", 1 + calls["b"]),
+        ],
+        warmup=1,
+        rounds=3,
+        block=2,
+        budget_s=10.0,
+    )
+    assert calls == {"a": 1 + 3 * 3, "b": 1 + 3 * 3} and ta >= 0 and tb >= 0
+    c = jax.jit(lambda a: a @ a).lower(jnp.ones((64, 64), jnp.float32)).compile()
+    assert bench.memory_bytes(c) >= 2 * 64 * 64 * 4
+    assert np.isfinite(bench.load_average())
