@@ -67,7 +67,13 @@ def reference(tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "sig,attempt",
-    [(signal.SIGKILL, 0), (signal.SIGKILL, 1), (signal.SIGTERM, 0), (signal.SIGTERM, 1)],
+    [
+        (signal.SIGKILL, 0),
+        (signal.SIGKILL, 1),
+        (signal.SIGTERM, 0),
+        (signal.SIGTERM, 1),
+        (signal.SIGINT, 0),
+    ],
 )
 def test_killed_or_terminated_runs_resume_to_the_same_end(tmp_path, reference, sig, attempt):
     rng = random.Random(1000 * sig + attempt)
@@ -79,7 +85,7 @@ def test_killed_or_terminated_runs_resume_to_the_same_end(tmp_path, reference, s
     rc = p.wait(timeout=120)
     assert not (wd / "results.json").exists(), "finished before the signal"
     done = Checkpointer(wd / "checkpoints").steps()
-    if sig == signal.SIGTERM:
+    if sig in (signal.SIGTERM, signal.SIGINT):
         assert rc == 0, p.stderr.read()  # a clean exit that wrote a checkpoint at the stop step
         stopped = max(r["step"] for r in read_jsonl(wd / "metrics.jsonl") if "train/loss" in r)
         assert max(done) == stopped
