@@ -39,8 +39,7 @@ def test_bench_quick_writes_the_table(tmp_path):
     checks = text.split("## Reference checks")[1].strip().splitlines()[2:]
     assert len(checks) == 3
     for line in checks:
-        if "unfused" not in line:
-            assert float(line.rsplit(":", 1)[1]) < 1e-5, line
+        assert float(line.rsplit(":", 1)[1]) < 1e-5, line
 
 
 def test_flop_counts_scale_as_documented():
