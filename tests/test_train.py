@@ -276,7 +276,6 @@ def test_resume_refuses_a_different_config(tmp_path):
         train_and_evaluate(smoke(**{"train.steps": 2, "model.ssm.alpha": 2.0}), tmp_path)
 
 
-@pytest.mark.slow
 def test_sweep_writes_a_summary(tmp_path):
     sys.path.insert(0, str(REPO / "scripts"))
     try:
