@@ -3,12 +3,17 @@ two-tower head.
 
 Data: ``tsv_data/new_aan_pairs.{train,eval,test}.tsv`` from lra_release under ``data.root``.
 
-The authors' settings (paper-notes.md): d_model 128, batch norm, alpha 3,
-SSM lr 0.001, lr 0.004, weight decay 0.03, dropout 0, batch 64, 100000 steps with
-5000 warmup, dt_min 0.001; 6 bidirectional S4D layers, learnable Sobolev exponent.
+The authors' model (README, "Fidelity to the paper's setup"; the LRA base in
+``freqssm.config.lra_base`` holds what all tasks share): d_model 128, batch norm, alpha 3, one
+eigenvalue set per layer, SSM lr 0.001, Δ at the global lr 0.004, weight decay 0.03, dropout 0,
+batch 64, 100000 steps with 5000 warmup, dt_min 0.001, seed 3333.
 
-Variants: ``smoke`` (tiny model, a few hundred examples, seconds on CPU), ``untuned`` (alpha = 1, no
-Sobolev filter).
+Variants: ``smoke`` (tiny model, a few hundred examples, seconds on CPU), ``untuned`` (alpha = 1,
+fixed beta = 0).
+
+Training length: the run stops at the schedule's horizon (``train.steps``, where the cosine
+reaches zero). The authors' trainer counts epochs instead, which implies about 92k steps; past
+the horizon their cosine rises again, so training exactly to the horizon is our reading.
 """
 
 import ml_collections

@@ -50,6 +50,7 @@ def get_config(variant: str | None = None) -> ml_collections.ConfigDict:
 
     c.optim.lr = 3e-3
     c.optim.ssm_lr = 1e-3
+    c.optim.dt_lr = 1e-3  # Δ with the SSM parameters (None would put it at the global lr)
     c.optim.weight_decay = 0.0
     c.optim.warmup_steps = 50
 

@@ -38,12 +38,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from freqssm.layers import ssm_system
+from freqssm.layers import SYSTEM_PARAMS, is_ssm_params, ssm_system
 from freqssm.ssm.discretize import discretize
 from freqssm.ssm.kernel import transfer_continuous, transfer_discrete
-
-# A subtree is an SSM layer if it holds these; "D" is optional (absent with ``d_skip=False``).
-SSM_KEYS: frozenset[str] = frozenset({"Lambda_re", "Lambda_im", "B", "C", "log_dt"})
 
 # Upper bound on the number of complex entries of one evaluation chunk (F_chunk·H·max(H, N)):
 # an S5 layer with H = 512 on 512 frequencies would otherwise need a 2 GB (F, H, H) array.
@@ -60,7 +57,7 @@ def _natural_key(path: str) -> list[tuple[int, int | str]]:
 
 
 def _walk(tree: Mapping, prefix: tuple[str, ...]) -> Iterator[tuple[str, Mapping]]:
-    if SSM_KEYS.issubset(tree.keys()):
+    if is_ssm_params(tree):
         yield "/".join(prefix), tree
         return  # an SSM layer holds no nested layers
     for key, value in tree.items():
@@ -71,9 +68,9 @@ def _walk(tree: Mapping, prefix: tuple[str, ...]) -> Iterator[tuple[str, Mapping
 def find_ssm_layers(params: Mapping) -> list[tuple[str, Mapping]]:
     """All SSM layers in a (nested) Flax params tree.
 
-    A subtree is an SSM layer if it holds the keys ``Lambda_re``, ``Lambda_im``, ``B``, ``C`` and
-    ``log_dt`` (and usually ``D``, which layers built with ``d_skip=False`` lack). Works with plain
-    dicts and FrozenDicts.
+    A subtree is an SSM layer if it holds its Λ, C and Δ parameters
+    (:func:`freqssm.layers.is_ssm_params`; ``B`` and ``D`` may be absent). Works with plain dicts
+    and FrozenDicts.
 
     Returns:
       ``[(path, subtree), ...]`` with ``path`` like ``"encoder/block2/ssm"`` (``""`` if ``params``
@@ -85,13 +82,13 @@ def find_ssm_layers(params: Mapping) -> list[tuple[str, Mapping]]:
 
 
 def layer_kind(subtree: Mapping) -> Literal["s5", "s4d"]:
-    """``"s5"`` if ``Lambda_re`` is (P_s,), ``"s4d"`` if it is (H, N)."""
-    ndim = np.ndim(subtree["Lambda_re"])
+    """``"s5"`` if ``Lambda_im`` is (P_s,), ``"s4d"`` if it is (G, N)."""
+    ndim = np.ndim(subtree["Lambda_im"])
     if ndim == 1:
         return "s5"
     if ndim == 2:
         return "s4d"
-    raise ValueError(f"Lambda_re must be 1-D (S5) or 2-D (S4D), got {ndim}-D")
+    raise ValueError(f"Lambda_im must be 1-D (S5) or 2-D (S4D), got {ndim}-D")
 
 
 # ------------------------------------------------------------------------------ systems
@@ -102,7 +99,7 @@ def _system64(subtree: Mapping, step_rescale: float, clip_eigs: bool) -> dict[st
 
     A layer without ``D`` (``d_skip=False``) gets D = 0, as in its forward pass.
     """
-    raw = {k: np.asarray(subtree[k], np.float64) for k in (*SSM_KEYS, "D") if k in subtree}
+    raw = {k: np.asarray(subtree[k], np.float64) for k in SYSTEM_PARAMS if k in subtree}
     with jax.enable_x64(True):
         sys = ssm_system({k: jnp.asarray(v) for k, v in raw.items()}, step_rescale, clip_eigs)
         return {k: np.asarray(v) for k, v in sys.items()}

@@ -11,10 +11,23 @@ import os
 
 import ml_collections
 
-from freqssm.layers import ACTIVATIONS, NORMS
+from freqssm.layers import (
+    ACTIVATIONS,
+    DROPOUT_SITES,
+    DT_TRANSFORMS,
+    GELUS,
+    GLU_INITS,
+    NORMS,
+    REAL_TRANSFORMS,
+    S5_B_INITS,
+    S5_C_INITS,
+)
 from freqssm.ssm.discretize import METHODS
 from freqssm.ssm.init import INITS
 from freqssm.ssm.scan import SCAN_IMPLS
+
+EMBED_INITS = ("fan_in", "normal")
+DECAY_SCOPES = ("weights", "all")
 
 
 class ConfigError(ValueError):
@@ -47,7 +60,12 @@ def base_config() -> ml_collections.ConfigDict:
     m.prenorm = True
     m.activation = "half_glu1"
     m.dropout = 0.0
-    m.pooling = "mean"  # "mean" (masked by lengths) or "last"
+    m.pooling = "mean"  # "mean" (masked by lengths) or "last" (the last real token: the EOS)
+    m.final_norm = "layer"  # after the last pre-norm block: "layer", "batch" or "block" (= norm)
+    m.dropout_sites = ("post_act", "post_glu")  # subset of DROPOUT_SITES, one mask each
+    m.gelu = "tanh"  # "tanh" (approximation) or "erf" (exact)
+    m.embed_init = "fan_in"  # token embedding: "fan_in" (std 1/sqrt(d_model)) or "normal" (N(0,1))
+    m.glu_init = "lecun"  # GLU dense maps: "lecun" or "torch" (PyTorch Linear/Conv1d default)
     s = m.ssm = ml_collections.ConfigDict()
     s.kind = "s4d"  # "s4d" or "s5"
     s.state_size = 64  # P (S5) or N (S4D): real state size; half of it are stored complex modes
@@ -66,6 +84,13 @@ def base_config() -> ml_collections.ConfigDict:
     s.conj_sym = True
     s.step_rescale = 1.0
     s.d_skip = True  # feed-through D u
+    s.real_transform = "none"  # Re Λ: "none" (trained directly, clipped) or "exp" (-exp(a))
+    s.dt_transform = "exp"  # Δ: "exp" (exp(log_dt)) or "softplus" (softplus(dt_raw))
+    s.backward_strict = False  # bidirectional: backward half strictly anticausal (s > t)
+    s.n_ssm = ml_collections.FieldReference(None, field_type=int)  # S4D eigenvalue sets; None: H
+    s.train_b = True  # S4D: B a parameter (init 1); False: B = 1 fixed, no parameter
+    s.b_init = "fan_in_h"  # S5 B: lecun fan-in over H, or "fan_in_p" (the S5 authors')
+    s.c_init = "fan_in_p"  # S5 C: lecun fan-in over P, or "fan_in_ph" (variance 1/(P·H))
     s.sobolev = ml_collections.ConfigDict()
     s.sobolev.beta = 0.0
     s.sobolev.learnable = False
@@ -75,7 +100,9 @@ def base_config() -> ml_collections.ConfigDict:
     o.lr = 1e-3
     o.ssm_lr = 1e-3
     o.sobolev_lr = 1e-2
+    o.dt_lr = ml_collections.FieldReference(None, field_type=float)  # Δ's lr; None: optim.lr
     o.weight_decay = 0.01
+    o.decay_scope = "weights"  # "weights": no decay on norms and biases; "all": decay those too
     o.warmup_steps = 0
     o.end_lr_factor = 0.0  # cosine decays to lr * end_lr_factor
     o.grad_clip = 0.0  # global-norm clip; 0 disables
@@ -143,6 +170,35 @@ def validate(c: ml_collections.ConfigDict) -> None:
     _require(s.step_rescale > 0, "model.ssm.step_rescale", s.step_rescale, "must be > 0")
     if s.sobolev.c is not None:
         _require(s.sobolev.c > 0, "model.ssm.sobolev.c", s.sobolev.c, "must be > 0 or None")
+    _require(
+        s.real_transform in REAL_TRANSFORMS,
+        "model.ssm.real_transform",
+        s.real_transform,
+        f"one of {REAL_TRANSFORMS}",
+    )
+    _require(
+        s.dt_transform in DT_TRANSFORMS,
+        "model.ssm.dt_transform",
+        s.dt_transform,
+        f"one of {DT_TRANSFORMS}",
+    )
+    _require(s.b_init in S5_B_INITS, "model.ssm.b_init", s.b_init, f"one of {S5_B_INITS}")
+    _require(s.c_init in S5_C_INITS, "model.ssm.c_init", s.c_init, f"one of {S5_C_INITS}")
+    if s.kind == "s4d":
+        for key, default in (("b_init", "fan_in_h"), ("c_init", "fan_in_p")):
+            _require(s[key] == default, f"model.ssm.{key}", s[key], "applies to S5 layers only")
+    else:
+        _require(s.n_ssm is None, "model.ssm.n_ssm", s.n_ssm, "applies to S4D layers only")
+        _require(s.train_b, "model.ssm.train_b", s.train_b, "S5 layers need their B parameter")
+    if s.n_ssm is not None:
+        _require(s.n_ssm >= 1, "model.ssm.n_ssm", s.n_ssm, "must be >= 1 or None (one per feature)")
+        if c.model.kind == "stack":
+            _require(
+                c.model.d_model % s.n_ssm == 0,
+                "model.ssm.n_ssm",
+                s.n_ssm,
+                f"must divide model.d_model={c.model.d_model}",
+            )
     if s.kind == "s4d" and s.mode == "scan":
         _require(
             s.sobolev.beta == 0 and not s.sobolev.learnable,
@@ -158,9 +214,28 @@ def validate(c: ml_collections.ConfigDict) -> None:
     _require(m.activation in ACTIVATIONS, "model.activation", m.activation, f"one of {ACTIVATIONS}")
     _require(0 <= m.dropout < 1, "model.dropout", m.dropout, "must be in [0, 1)")
     _require(m.pooling in ("mean", "last"), "model.pooling", m.pooling, "'mean' or 'last'")
+    finals = (*NORMS, "block")
+    _require(m.final_norm in finals, "model.final_norm", m.final_norm, f"one of {finals}")
+    sites = m.dropout_sites
+    _require(
+        isinstance(sites, (tuple, list))
+        and all(x in DROPOUT_SITES for x in sites)
+        and len(set(sites)) == len(sites),
+        "model.dropout_sites",
+        sites,
+        f"must be a tuple of distinct names from {DROPOUT_SITES}",
+    )
+    _require(m.gelu in GELUS, "model.gelu", m.gelu, f"one of {GELUS}")
+    _require(m.embed_init in EMBED_INITS, "model.embed_init", m.embed_init, f"one of {EMBED_INITS}")
+    _require(m.glu_init in GLU_INITS, "model.glu_init", m.glu_init, f"one of {GLU_INITS}")
     o = c.optim
     for key in ("lr", "ssm_lr", "sobolev_lr"):
         _require(o[key] >= 0, f"optim.{key}", o[key], "must be >= 0")
+    if o.dt_lr is not None:
+        _require(o.dt_lr >= 0, "optim.dt_lr", o.dt_lr, "must be >= 0 or None (the global lr)")
+    _require(
+        o.decay_scope in DECAY_SCOPES, "optim.decay_scope", o.decay_scope, f"one of {DECAY_SCOPES}"
+    )
     _require(o.weight_decay >= 0, "optim.weight_decay", o.weight_decay, "must be >= 0")
     _require(o.grad_clip >= 0, "optim.grad_clip", o.grad_clip, "must be >= 0 (0 disables)")
     frozen = o.get("frozen", ())
@@ -189,12 +264,17 @@ def validate(c: ml_collections.ConfigDict) -> None:
 
 
 def lra_base() -> ml_collections.ConfigDict:
-    """What every LRA config shares (the authors' public configs; ``paper-notes.md``).
+    """What every LRA config shares: the authors' model (README, "Fidelity to the paper's setup").
 
-    S4D layers with S4D-Lin eigenvalues scaled by alpha, 6 bidirectional layers, GLU outputs,
-    64 complex modes (state size 128), dt in [1e-3, 1e-1], a learnable per-feature Sobolev
-    exponent initialized at 0 with learning rate 0.01 and c = the FFT length; cosine schedule
-    with warmup. Task files set width, norm, alpha, learning rates, batch size and steps.
+    S4D layers with S4D-Lin eigenvalues scaled by alpha, 6 bidirectional layers with a strictly
+    anticausal backward half, GELU (exact) then a GLU output map (H -> 2H -> H, PyTorch's init),
+    three tied dropouts per block, 64 complex modes (state size 128) with Re Λ = -exp(a), Δ =
+    softplus(p) in [1e-3, 1e-1] and B = 1 fixed, one eigenvalue set per layer (``n_ssm = 1``;
+    Image and Path-X override it), a learnable per-feature Sobolev exponent initialized at 0 with
+    learning rate 0.01 and c = the FFT length, a final norm of the blocks' type, embeddings
+    N(0, 1), weight decay on everything without a setting of its own, Δ at the global learning
+    rate (Image, Pathfinder and Path-X override it); cosine schedule with warmup. Task files set
+    width, norm, alpha, learning rates, batch size, steps and what else differs per task.
     """
     c = base_config()
     c.data.split_seed = 42
@@ -206,6 +286,11 @@ def lra_base() -> ml_collections.ConfigDict:
     m.activation = "full_glu"  # GELU, then a GLU output projection (H -> 2H -> H)
     m.dropout = 0.0
     m.pooling = "mean"
+    m.final_norm = "block"
+    m.dropout_sites = ("pre_act", "post_act", "post_glu")
+    m.gelu = "erf"
+    m.embed_init = "normal"
+    m.glu_init = "torch"
     s = m.ssm
     s.kind = "s4d"
     s.state_size = 128
@@ -213,10 +298,17 @@ def lra_base() -> ml_collections.ConfigDict:
     s.dt_min = 1e-3
     s.dt_max = 1e-1
     s.bidirectional = True
+    s.backward_strict = True
+    s.real_transform = "exp"
+    s.dt_transform = "softplus"
+    s.train_b = False
+    s.n_ssm = 1
     s.sobolev.beta = 0.0
     s.sobolev.learnable = True
     s.sobolev.c = None
     c.optim.sobolev_lr = 0.01
+    c.optim.dt_lr = None
+    c.optim.decay_scope = "all"
     c.optim.end_lr_factor = 0.0
     c.train.keep = 2
     c.log.wandb.project = "freqssm-lra"

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 
 from freqssm.data.base import Meta
 from freqssm.layers import ssm_system
+from freqssm.models import final_norm_kind
 from freqssm.ssm.discretize import discretize
 
 
@@ -58,9 +59,8 @@ def ssm_step(
 
 def ssm_state(params: dict, ssm_cfg: Any, batch: int) -> jax.Array:
     """Zero state of one layer: (B, P_s) for S5, (B, H, N) for S4D, complex."""
-    lam_re = params["Lambda_re"]
-    dtype = jax.lax.complex(lam_re[..., :1], lam_re[..., :1]).dtype
-    return jnp.zeros((batch, *lam_re.shape), dtype)
+    lam = ssm_system(params, ssm_cfg.step_rescale, ssm_cfg.clip_eigs)["Lambda"]
+    return jnp.zeros((batch, *lam.shape), lam.dtype)
 
 
 def check_causal(model_cfg: Any) -> None:
@@ -89,8 +89,10 @@ class RecurrentModel:
     def _dense(self, p: dict, x: jax.Array) -> jax.Array:
         return nn.Dense(p["kernel"].shape[-1]).apply({"params": p}, x)
 
-    def _norm(self, p: dict, stats: dict | None, x: jax.Array) -> jax.Array:
-        if self.cfg.norm == "batch":  # eval mode: a fixed per-feature affine map
+    def _norm(
+        self, p: dict, stats: dict | None, x: jax.Array, kind: str | None = None
+    ) -> jax.Array:
+        if (kind or self.cfg.norm) == "batch":  # eval mode: a fixed per-feature affine map
             bn = nn.BatchNorm(use_running_average=True, momentum=0.9)
             return bn.apply({"params": p, "batch_stats": stats}, x)
         return nn.LayerNorm().apply({"params": p}, x)
@@ -116,6 +118,10 @@ class RecurrentModel:
             s, y = ssm_step(self.params["ssm"], c.ssm, carry["ssm"], x_t)
             return {"ssm": s, "t": carry["t"]}, y
         bb, bs = self.params["backbone"], self.stats.get("backbone", {})
+
+        def gelu(z: jax.Array) -> jax.Array:
+            return nn.gelu(z, approximate=c.gelu == "tanh")
+
         if self.meta.input_kind == "tokens":
             x = bb["embed"]["embedding"][x_t]
         else:
@@ -129,20 +135,20 @@ class RecurrentModel:
             s, x = ssm_step(p["ssm"], c.ssm, carry["ssm"][i], x)
             states.append(s)
             if c.activation == "gelu":
-                x = nn.gelu(x)
+                x = gelu(x)
             elif c.activation == "full_glu":
-                x = nn.gelu(x)
+                x = gelu(x)
                 x = self._dense(p["out1"], x) * jax.nn.sigmoid(self._dense(p["out2"], x))
             elif c.activation == "half_glu1":
-                x = nn.gelu(x)
+                x = gelu(x)
                 x = x * jax.nn.sigmoid(self._dense(p["out2"], x))
             else:
-                x = x * jax.nn.sigmoid(self._dense(p["out2"], nn.gelu(x)))
+                x = x * jax.nn.sigmoid(self._dense(p["out2"], gelu(x)))
             x = skip + x
             if not c.prenorm:
                 x = self._norm(p["norm"], st.get("norm"), x)
         if c.prenorm:
-            x = nn.LayerNorm().apply({"params": bb["final_norm"]}, x)
+            x = self._norm(bb["final_norm"], bs.get("final_norm"), x, final_norm_kind(c))
         t = carry["t"] + 1
         total = carry["sum"] + x
         head = self.params["head"]

@@ -3,22 +3,30 @@
 The modules are thin: every formula lives in :mod:`freqssm.ssm`. Inputs and outputs are
 (batch, length, features) = (B, L, H) real arrays.
 
-Parameter names are part of the interface (the optimizer groups them by name):
+Parameter names are part of the interface (the optimizer groups them by name, and analysis code
+recognises a layer by them). Which names a layer has depends on its parameterization settings:
 
-=================  =====================================  ========================================
-name               S5 shape                               S4D shape
-=================  =====================================  ========================================
-``Lambda_re``      (P_s,)                                 (H, N)
-``Lambda_im``      (P_s,)                                 (H, N)
-``B``              (P_s, H, 2)  [real, imag]              (H, N, 2)
-``log_dt``         (P_s,)                                 (H,)
-``C``              (n_dir, H, P_s, 2)                     (n_dir, H, N, 2)
-``D``              (H,)  unless ``d_skip=False``            (H,)
-``sobolev_beta``   (H,)  only with a learnable exponent   (H,)
-=================  =====================================  ========================================
+==================  =====================================  =======================================
+name                S5 shape                               S4D shape
+==================  =====================================  =======================================
+``Lambda_re``       (P_s,)  ``real_transform="none"``      (G, N)  ``real_transform="none"``
+``Lambda_re_log``   (P_s,)  ``real_transform="exp"``:      (G, N)
+                    Re Λ = -exp(Lambda_re_log)
+``Lambda_im``       (P_s,)                                 (G, N)
+``B``               (P_s, H, 2)  [real, imag]              (H, N, 2); absent with ``train_b=False``
+                                                           (B = 1, fixed)
+``log_dt``          (P_s,)  ``dt_transform="exp"``         (H,)
+``dt_raw``          (P_s,)  ``dt_transform="softplus"``:   (H,)
+                    Δ = softplus(dt_raw)
+``C``               (n_dir, H, P_s, 2)                     (n_dir, H, N, 2)
+``D``               (H,)  unless ``d_skip=False``            (H,)
+``sobolev_beta``    (H,)  only with a learnable exponent   (H,)
+==================  =====================================  =======================================
 
 P_s (S5) and N (S4D) are the stored complex modes: half the state size with conjugate symmetry.
-n_dir is 2 for bidirectional layers (the directions share Λ, B and Δ, not C).
+n_dir is 2 for bidirectional layers (the directions share Λ, B and Δ, not C). G = ``n_ssm`` is the
+number of eigenvalue sets of an S4D layer (default H: one per feature); feature h uses set
+h mod G, as in the S4 code's ``repeat(A, 't n -> (v t) n')``, while Δ stays per feature.
 """
 
 from __future__ import annotations
@@ -64,21 +72,103 @@ def ssm_system(
 ) -> dict[str, jax.Array]:
     """The continuous system of an S5 or S4D layer from its raw parameters.
 
-    Returns a dict with complex ``Lambda``, ``B``, ``C`` (shapes as in the module docstring without
-    the trailing [real, imag] axis), real ``D`` (H,) (zeros for a layer without the D skip) and
-    the step ``dt`` (exp(log_dt)·step_rescale).
-    Used by the layers themselves and by analysis code on trained parameters.
+    The parameterization is read from the parameter names (module docstring): Re Λ from
+    ``Lambda_re`` (clipped at -1e-4 with ``clip_eigs``) or ``-exp(Lambda_re_log)``; Δ from
+    ``exp(log_dt)`` or ``softplus(dt_raw)``, times ``step_rescale``; an S4D layer without ``B``
+    has B = 1; shared S4D eigenvalues (G, N) are expanded to one row per feature (H, N).
+
+    Returns a dict with complex ``Lambda`` (P_s,) or (H, N), ``B`` (P_s, H) or (H, N), ``C``
+    (n_dir, H, P_s) or (n_dir, H, N), real ``D`` (H,) (zeros for a layer without the D skip) and
+    ``dt`` (P_s,) or (H,). Used by the layers themselves and by analysis code on trained
+    parameters.
     """
-    lam_re = params["Lambda_re"]
-    if clip_eigs:  # Re Λ < 0 keeps the system stable whatever the optimizer does
-        lam_re = jnp.minimum(lam_re, -1e-4)
+    if "Lambda_re_log" in params:
+        lam_re = -jnp.exp(params["Lambda_re_log"])
+    else:
+        lam_re = params["Lambda_re"]
+        if clip_eigs:  # Re Λ < 0 keeps the system stable whatever the optimizer does
+            lam_re = jnp.minimum(lam_re, -1e-4)
+    lam = jax.lax.complex(lam_re, params["Lambda_im"])
+    C = _complex(params["C"])
+    H = C.shape[-2]
+    if lam.ndim == 2 and lam.shape[0] != H:  # S4D with n_ssm = G < H eigenvalue sets
+        lam = jnp.tile(lam, (H // lam.shape[0], 1))
+    if "B" in params:
+        B = _complex(params["B"])
+    elif lam.ndim == 2:
+        B = jnp.ones(lam.shape, lam.dtype)
+    else:
+        raise ValueError("an S5 layer needs its B parameter")
+    dt = jax.nn.softplus(params["dt_raw"]) if "dt_raw" in params else jnp.exp(params["log_dt"])
     return dict(
-        Lambda=jax.lax.complex(lam_re, params["Lambda_im"]),
-        B=_complex(params["B"]),
-        C=_complex(params["C"]),
-        D=params.get("D", jnp.zeros(params["C"].shape[-3], params["C"].dtype)),
-        dt=jnp.exp(params["log_dt"]) * step_rescale,
+        Lambda=lam,
+        B=B,
+        C=C,
+        D=params.get("D", jnp.zeros(H, params["C"].dtype)),
+        dt=dt * step_rescale,
     )
+
+
+def is_ssm_params(tree: Any) -> bool:
+    """Whether a parameter subtree is one S5 / S4D layer (it holds its Λ, C and Δ parameters)."""
+    keys = set(tree.keys())
+    return (
+        {"Lambda_im", "C"} <= keys
+        and bool(keys & {"Lambda_re", "Lambda_re_log"})
+        and bool(keys & {"log_dt", "dt_raw"})
+    )
+
+
+# Names of every parameter :func:`ssm_system` reads (the rest, e.g. ``sobolev_beta``, it ignores).
+SYSTEM_PARAMS: frozenset[str] = frozenset(
+    {"Lambda_re", "Lambda_re_log", "Lambda_im", "B", "C", "D", "log_dt", "dt_raw"}
+)
+REAL_TRANSFORMS = ("none", "exp")
+DT_TRANSFORMS = ("exp", "softplus")
+S5_B_INITS = ("fan_in_h", "fan_in_p")
+S5_C_INITS = ("fan_in_p", "fan_in_ph")
+
+
+def _create_system(
+    module: nn.Module,
+    lam0: np.ndarray,
+    dt_shape: tuple[int, ...],
+    bc_init: Callable[[jax.Array], tuple[jax.Array, jax.Array]],
+    H: int,
+    train_b: bool = True,
+) -> dict[str, jax.Array]:
+    """Create a layer's SSM parameters (names per the module docstring) and return its system.
+
+    ``lam0`` is the initial Λ in the layer's stored shape, ``dt_shape`` that of Δ, ``bc_init`` a
+    key -> (B̃, C̃) initializer. The creation order is fixed (Λ, B, C, D, Δ) so that each
+    parameter draws the same random numbers whatever the other settings.
+    """
+    m, dt = module, module.param_dtype
+    if m.real_transform == "exp":
+        lam_re = m.param("Lambda_re_log", _constant(jnp.asarray(np.log(-lam0.real), dt)))
+        raw = dict(Lambda_re_log=lam_re)
+    else:
+        raw = dict(Lambda_re=m.param("Lambda_re", _constant(jnp.asarray(lam0.real, dt))))
+    raw["Lambda_im"] = m.param("Lambda_im", _constant(jnp.asarray(lam0.imag, dt)))
+    if train_b:
+        raw["B"] = m.param("B", lambda k: _stack(bc_init(k)[0]))
+    raw["C"] = m.param("C", lambda k: _stack(bc_init(k)[1]))
+    if m.d_skip:
+        raw["D"] = m.param("D", nn.initializers.normal(1.0), (H,), dt)
+
+    def log_dt(k: jax.Array) -> jax.Array:
+        return ssm_init.log_dt(k, dt_shape, m.dt_min, m.dt_max, dt)
+
+    if m.dt_transform == "softplus":
+        # Δ = softplus(p) with the same log-uniform Δ at init: p = log(expm1(Δ)), written stably.
+        raw["dt_raw"] = m.param("dt_raw", lambda k: _inv_softplus(jnp.exp(log_dt(k))))
+    else:
+        raw["log_dt"] = m.param("log_dt", log_dt)
+    return ssm_system(raw, m.step_rescale, m.clip_eigs)
+
+
+def _inv_softplus(y: jax.Array) -> jax.Array:
+    return y + jnp.log(-jnp.expm1(-y))
 
 
 class _SobolevMixin:
@@ -114,6 +204,15 @@ class S5(_SobolevMixin, nn.Module):
       clip_eigs: keep Re Λ <= -1e-4 in the forward pass, for stability.
       d_skip: include the feed-through D u (parameter ``D``); without it the layer is the pure
         convolution (the paper's denoising layer, which would otherwise learn D = 1).
+      real_transform: "none" (Re Λ trained directly, clipped by ``clip_eigs``) or "exp"
+        (Re Λ = -exp(a), a trained; the authors' and S4's parameterization).
+      dt_transform: "exp" (Δ = exp(log_dt)) or "softplus" (Δ = softplus(dt_raw), the authors').
+      backward_strict: the backward half of a bidirectional layer reads only the inputs strictly
+        after t (y_t gets Σ_{s>t} K_b[s-t-1] u_s, the authors'), instead of s >= t.
+      b_init: "fan_in_h" (lecun normal over the H inputs) or "fan_in_p" (fan-in P, E|B|² = 1/P:
+        the S5 authors' ``lecun_normal`` B).
+      c_init: "fan_in_p" (lecun normal over the P states, S5's ``trunc_standard_normal``) or
+        "fan_in_ph" (variance 1/(P·H) per component: S5's ``lecun_normal`` C, its LRA setting).
     """
 
     state_size: int = 64
@@ -133,6 +232,11 @@ class S5(_SobolevMixin, nn.Module):
     beta: float = 0.0
     beta_learnable: bool = False
     sobolev_c: float | None = None
+    real_transform: str = "none"
+    dt_transform: str = "exp"
+    backward_strict: bool = False
+    b_init: str = "fan_in_h"
+    c_init: str = "fan_in_p"
     param_dtype: Dtype = jnp.float32
 
     def system(self, H: int) -> dict[str, jax.Array]:
@@ -144,23 +248,13 @@ class S5(_SobolevMixin, nn.Module):
             self.lambda_init, self.state_size, self.blocks, self.alpha, self.conj_sym
         )
         n_dir = 2 if self.bidirectional else 1
-        dt = self.param_dtype
 
         def bc_init(key: jax.Array) -> tuple[jax.Array, jax.Array]:
-            return ssm_init.s5_BC(key, V, lam0.shape[0], H, n_dir, dt)
+            return ssm_init.s5_BC(
+                key, V, lam0.shape[0], H, n_dir, self.param_dtype, self.b_init, self.c_init
+            )
 
-        lam_re = self.param("Lambda_re", _constant(jnp.asarray(lam0.real, dt)))
-        lam_im = self.param("Lambda_im", _constant(jnp.asarray(lam0.imag, dt)))
-        B = self.param("B", lambda k: _stack(bc_init(k)[0]))
-        C = self.param("C", lambda k: _stack(bc_init(k)[1]))
-        D = self.param("D", nn.initializers.normal(1.0), (H,), dt) if self.d_skip else None
-        log_dt = self.param(
-            "log_dt", lambda k: ssm_init.log_dt(k, lam0.shape, self.dt_min, self.dt_max, dt)
-        )
-        raw = dict(Lambda_re=lam_re, Lambda_im=lam_im, B=B, C=C, log_dt=log_dt)
-        if D is not None:
-            raw["D"] = D
-        return ssm_system(raw, self.step_rescale, self.clip_eigs)
+        return _create_system(self, lam0, lam0.shape, bc_init, H)
 
     @nn.compact
     def __call__(self, u: jax.Array, train: bool = False) -> jax.Array:
@@ -178,7 +272,8 @@ class S5(_SobolevMixin, nn.Module):
 
         xs = [self._states(lam_bar, bu, reverse=False)]
         if self.bidirectional:
-            xs.append(self._states(lam_bar, bu, reverse=True))
+            xb = self._states(lam_bar, bu, reverse=True)
+            xs.append(shift_earlier(xb) if self.backward_strict else xb)
         # Output projection y = f·Re(C̃x) = [Re x, Im x] @ f·[Re C̃, -Im C̃]ᵀ, summed over
         # directions, again one real matmul.
         f = 2.0 if self.conj_sym else 1.0
@@ -210,7 +305,12 @@ class S4D(_SobolevMixin, nn.Module):
     Attributes as in :class:`S5`, except ``state_size`` = N is per feature (N/2 stored modes with
     ``conj_sym``), Δ is per feature, and ``mode`` = "conv" (Vandermonde kernel + FFT, default) or
     "scan" (the same system as a recurrence, without the filter). Bidirectional layers use a
-    two-sided kernel.
+    two-sided kernel. Two settings of S4D's own:
+
+      n_ssm: G, the number of eigenvalue sets (Λ is (G, N), feature h uses set h mod G; H must
+        be divisible by G); None means H, one set per feature. The authors use 1 on most LRA tasks.
+      train_b: B is a parameter initialized at 1 (Gu et al.'s S4D); False fixes B = 1 with no
+        parameter (the authors': only C is trained).
 
     The Sobolev filter is fused into the convolution as in the authors' code: the product
     rfft(u)·rfft(K) on the 2L grid is weighted by (1 + k/c)^β before the inverse transform, so it
@@ -234,6 +334,11 @@ class S4D(_SobolevMixin, nn.Module):
     beta: float = 0.0
     beta_learnable: bool = False
     sobolev_c: float | None = None
+    real_transform: str = "none"
+    dt_transform: str = "exp"
+    backward_strict: bool = False
+    n_ssm: int | None = None
+    train_b: bool = True
     param_dtype: Dtype = jnp.float32
 
     def system(self, H: int) -> dict[str, jax.Array]:
@@ -241,26 +346,17 @@ class S4D(_SobolevMixin, nn.Module):
         lam0, _ = ssm_init.eigensystem(
             self.lambda_init, self.state_size, 1, self.alpha, self.conj_sym
         )
-        lam0 = np.broadcast_to(lam0, (H, lam0.shape[0]))
+        G = H if self.n_ssm is None else int(self.n_ssm)
+        if G < 1 or H % G:
+            raise ValueError(f"n_ssm={self.n_ssm} must divide the number of features H={H}")
+        lam0 = np.broadcast_to(lam0, (G, lam0.shape[0]))
         N = lam0.shape[1]
         n_dir = 2 if self.bidirectional else 1
-        dt = self.param_dtype
 
         def bc_init(key: jax.Array) -> tuple[jax.Array, jax.Array]:
-            return ssm_init.s4d_BC(key, H, N, n_dir, dt)
+            return ssm_init.s4d_BC(key, H, N, n_dir, self.param_dtype)
 
-        lam_re = self.param("Lambda_re", _constant(jnp.asarray(lam0.real, dt)))
-        lam_im = self.param("Lambda_im", _constant(jnp.asarray(lam0.imag, dt)))
-        B = self.param("B", lambda k: _stack(bc_init(k)[0]))
-        C = self.param("C", lambda k: _stack(bc_init(k)[1]))
-        D = self.param("D", nn.initializers.normal(1.0), (H,), dt) if self.d_skip else None
-        log_dt = self.param(
-            "log_dt", lambda k: ssm_init.log_dt(k, (H,), self.dt_min, self.dt_max, dt)
-        )
-        raw = dict(Lambda_re=lam_re, Lambda_im=lam_im, B=B, C=C, log_dt=log_dt)
-        if D is not None:
-            raw["D"] = D
-        return ssm_system(raw, self.step_rescale, self.clip_eigs)
+        return _create_system(self, lam0, (H,), bc_init, H, train_b=self.train_b)
 
     @nn.compact
     def __call__(self, u: jax.Array, train: bool = False) -> jax.Array:
@@ -274,7 +370,10 @@ class S4D(_SobolevMixin, nn.Module):
         if self.mode == "conv":
             cb = sys["C"] * b_bar  # (n_dir, H, N)
             k = vandermonde_kernel(lam_bar, cb, L, self.conj_sym)  # (n_dir, H, L)
-            k = two_sided_kernel(k[0].T, k[1].T) if self.bidirectional else k[0].T
+            if self.bidirectional:
+                k = two_sided_kernel(k[0].T, k[1].T, strict=self.backward_strict)
+            else:
+                k = k[0].T
             # (L+1, H) as fft_conv documents, built time-last (its transpose is free in XLA)
             weight = None if beta is None else sobolev_weight_t(2 * L, beta, self.sobolev_c).T
             y = fft_conv(u, k.astype(u.dtype), weight)
@@ -296,13 +395,51 @@ class S4D(_SobolevMixin, nn.Module):
         for d, reverse in enumerate([False, True][: C.shape[0]]):
             fn = functools.partial(linear_recurrence, lam_bar, reverse=reverse, impl=self.scan_impl)
             x = jax.vmap(fn)(bu)
+            if reverse and self.backward_strict:
+                x = shift_earlier(x)
             y = y + f * jnp.einsum("hn,blhn->blh", C[d], x).real
         return y
+
+
+def shift_earlier(x: jax.Array) -> jax.Array:
+    """x (B, L, ...) -> x' with x'_t = x_{t+1} and x'_{L-1} = 0 (the strictly anticausal readout).
+
+    The reverse recurrence's state x_t holds the inputs s >= t; reading x_{t+1} at t keeps s > t.
+    """
+    return jnp.concatenate([x[:, 1:], jnp.zeros_like(x[:, :1])], axis=1)
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ValueError(f"{name}={value!r} is not one of {choices}")
+
+
+DROPOUT_SITES = ("pre_act", "post_act", "post_glu")
+GELUS = ("tanh", "erf")
+GLU_INITS = ("lecun", "torch")
+
+
+def torch_linear_init() -> tuple[Callable, Callable]:
+    """PyTorch's default ``nn.Linear`` / 1x1 ``nn.Conv1d`` init as (kernel, bias) initializers.
+
+    Kernel: kaiming-uniform with a = √5, i.e. U(-1/√fan_in, 1/√fan_in); bias: the same bound.
+    """
+    kernel = nn.initializers.variance_scaling(1.0 / 3.0, "fan_in", "uniform")
+
+    def bias(key: jax.Array, shape: tuple[int, ...], dtype: Dtype, fan_in: int) -> jax.Array:
+        bound = 1.0 / np.sqrt(fan_in)
+        return jax.random.uniform(key, shape, dtype, -bound, bound)
+
+    return kernel, bias
+
+
+def make_norm(kind: str, train: bool, param_dtype: Dtype, name: str) -> nn.Module:
+    """A "batch" (momentum 0.9, batch statistics while training) or "layer" norm module."""
+    if kind == "batch":
+        return nn.BatchNorm(
+            use_running_average=not train, momentum=0.9, param_dtype=param_dtype, name=name
+        )
+    return nn.LayerNorm(param_dtype=param_dtype, name=name)
 
 
 class SequenceBlock(nn.Module):
@@ -313,6 +450,12 @@ class SequenceBlock(nn.Module):
       norm: "batch" or "layer". prenorm: normalize before the SSM (else after the residual).
       activation: "gelu", "full_glu", "half_glu1" or "half_glu2" (S5's definitions).
       dropout: rate, tied over time (one mask per sequence and feature).
+      dropout_sites: where dropout is applied, each with its own mask: "pre_act" (the SSM output,
+        before the GELU), "post_act" (after the GELU) and "post_glu" (after the GLU; GLU
+        activations only). Default: the last two; the authors' blocks use all three.
+      gelu: "tanh" (the tanh approximation, Flax's default) or "erf" (exact, PyTorch's default).
+      glu_init: the GLU's dense maps, "lecun" (Flax's lecun-normal kernel, zero bias) or "torch"
+        (PyTorch's default for the authors' H -> 2H 1x1 convolution; :func:`torch_linear_init`).
     """
 
     ssm: Callable[..., nn.Module]
@@ -320,6 +463,9 @@ class SequenceBlock(nn.Module):
     prenorm: bool = True
     activation: str = "half_glu1"
     dropout: float = 0.0
+    dropout_sites: tuple[str, ...] = ("post_act", "post_glu")
+    gelu: str = "tanh"
+    glu_init: str = "lecun"
     param_dtype: Dtype = jnp.float32
 
     @nn.compact
@@ -327,41 +473,48 @@ class SequenceBlock(nn.Module):
         """x (B, L, H) -> (B, L, H)."""
         _check_choice("norm", self.norm, NORMS)
         _check_choice("activation", self.activation, ACTIVATIONS)
+        _check_choice("gelu", self.gelu, GELUS)
+        _check_choice("glu_init", self.glu_init, GLU_INITS)
+        for site in self.dropout_sites:
+            _check_choice("dropout_sites", site, DROPOUT_SITES)
         H = x.shape[-1]
         skip = x
         if self.prenorm:
-            x = self._norm(x, train)
+            x = make_norm(self.norm, train, self.param_dtype, "norm")(x)
         x = self.ssm(name="ssm")(x, train=train)
-        drop = nn.Dropout(self.dropout, broadcast_dims=(1,), deterministic=not train)
+        dropout = nn.Dropout(self.dropout, broadcast_dims=(1,), deterministic=not train)
+
+        def drop(site: str, z: jax.Array) -> jax.Array:
+            return dropout(z) if site in self.dropout_sites else z
+
+        def act(z: jax.Array) -> jax.Array:
+            return nn.gelu(z, approximate=self.gelu == "tanh")
+
         dense = functools.partial(nn.Dense, H, param_dtype=self.param_dtype)
+        if self.glu_init == "torch":
+            kernel, bias = torch_linear_init()
+            dense = functools.partial(
+                dense, kernel_init=kernel, bias_init=functools.partial(bias, fan_in=H)
+            )
+        x = drop("pre_act", x)
         if self.activation == "gelu":
-            x = drop(nn.gelu(x))
+            x = drop("post_act", act(x))
         elif self.activation == "full_glu":
-            x = drop(nn.gelu(x))
+            x = drop("post_act", act(x))
             x = dense(name="out1")(x) * jax.nn.sigmoid(dense(name="out2")(x))
-            x = drop(x)
+            x = drop("post_glu", x)
         elif self.activation == "half_glu1":
-            x = drop(nn.gelu(x))
+            x = drop("post_act", act(x))
             x = x * jax.nn.sigmoid(dense(name="out2")(x))
-            x = drop(x)
+            x = drop("post_glu", x)
         else:  # half_glu2: GELU only on the gate's input
-            g = drop(nn.gelu(x))
+            g = drop("post_act", act(x))
             x = x * jax.nn.sigmoid(dense(name="out2")(g))
-            x = drop(x)
+            x = drop("post_glu", x)
         x = skip + x
         if not self.prenorm:
-            x = self._norm(x, train)
+            x = make_norm(self.norm, train, self.param_dtype, "norm")(x)
         return x
-
-    def _norm(self, x: jax.Array, train: bool) -> jax.Array:
-        if self.norm == "batch":
-            return nn.BatchNorm(
-                use_running_average=not train,
-                momentum=0.9,
-                param_dtype=self.param_dtype,
-                name="norm",
-            )(x)
-        return nn.LayerNorm(param_dtype=self.param_dtype, name="norm")(x)
 
 
 def validate_ssm_options(discretization: str, scan_impl: str) -> None:

@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 
 from freqssm.data.base import Meta
-from freqssm.layers import S4D, S5, SequenceBlock
+from freqssm.layers import S4D, S5, SequenceBlock, make_norm
 
 
 def ssm_factory(s: Any) -> Callable[..., nn.Module]:
@@ -42,12 +42,15 @@ def ssm_factory(s: Any) -> Callable[..., nn.Module]:
         beta=s.sobolev.beta,
         beta_learnable=s.sobolev.learnable,
         sobolev_c=s.sobolev.c,
+        real_transform=s.real_transform,
+        dt_transform=s.dt_transform,
+        backward_strict=s.backward_strict,
     )
     if s.mode != "auto":
         common["mode"] = s.mode
     if s.kind == "s5":
-        return functools.partial(S5, blocks=s.blocks, **common)
-    return functools.partial(S4D, **common)
+        return functools.partial(S5, blocks=s.blocks, b_init=s.b_init, c_init=s.c_init, **common)
+    return functools.partial(S4D, n_ssm=s.n_ssm, train_b=s.train_b, **common)
 
 
 def masked_mean(x: jax.Array, lengths: jax.Array | None) -> jax.Array:
@@ -76,7 +79,9 @@ class Backbone(nn.Module):
     def __call__(self, inputs: jax.Array, train: bool) -> jax.Array:
         c = self.cfg
         if self.meta.input_kind == "tokens":
-            x = nn.Embed(self.meta.in_features, c.d_model, name="embed")(inputs)
+            # "fan_in": Flax's default (std 1/sqrt(d_model)); "normal": N(0, 1), PyTorch's default
+            kw = {"embedding_init": nn.initializers.normal(1.0)} if c.embed_init == "normal" else {}
+            x = nn.Embed(self.meta.in_features, c.d_model, name="embed", **kw)(inputs)
         else:
             x = nn.Dense(c.d_model, name="encoder")(inputs)
         ssm = ssm_factory(c.ssm)
@@ -87,11 +92,19 @@ class Backbone(nn.Module):
                 prenorm=c.prenorm,
                 activation=c.activation,
                 dropout=c.dropout,
+                dropout_sites=tuple(c.dropout_sites),
+                gelu=c.gelu,
+                glu_init=c.glu_init,
                 name=f"block{i}",
             )(x, train)
         if c.prenorm:  # the last block's output has not been normalized yet
-            x = nn.LayerNorm(name="final_norm")(x)
+            x = make_norm(final_norm_kind(c), train, jnp.float32, "final_norm")(x)
         return x
+
+
+def final_norm_kind(model_cfg: Any) -> str:
+    """The final norm of a pre-norm stack: ``model.final_norm``, "block" meaning ``model.norm``."""
+    return model_cfg.norm if model_cfg.final_norm == "block" else model_cfg.final_norm
 
 
 class SequenceModel(nn.Module):

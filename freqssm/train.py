@@ -346,7 +346,7 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str | Path) -> d
                 **{
                     f"params/{k}": v
                     for k, v in optim.group_sizes(
-                        state.params, optim.frozen_names(cfg.optim)
+                        state.params, optim.frozen_names(cfg.optim), optim.decay_scope(cfg.optim)
                     ).items()
                 },
             },
@@ -418,6 +418,14 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str | Path) -> d
                 post["acc"] = f"{agg['train/accuracy']:.3f}"
             bar.set_postfix(post)
 
+    val_is_test = dataset.val is dataset.test
+
+    def evaluate_splits() -> tuple[dict, dict]:
+        val = evaluate(eval_step, state, dataset.val, cfg, meta, dp.put_batch)
+        if val_is_test:
+            return val, val
+        return val, evaluate(eval_step, state, dataset.test, cfg, meta, dp.put_batch)
+
     def save(step: int, is_best: bool = False) -> None:
         ckpt.save(step, state, {"step": step, "best": best}, best=is_best)
 
@@ -435,8 +443,7 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str | Path) -> d
                 flush_pending(step)
             is_best = False
             if is_eval:
-                val = evaluate(eval_step, state, dataset.val, cfg, meta, dp.put_batch)
-                test = evaluate(eval_step, state, dataset.test, cfg, meta, dp.put_batch)
+                val, test = evaluate_splits()
                 if best is None or better(val[key_sel], best["val"][key_sel]):
                     best = {"step": step, "val": val, "test": test}
                     is_best = True
@@ -469,13 +476,15 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str | Path) -> d
         return {"interrupted": True, "step": int(state.step)}
 
     if val is None:  # resumed at the very end
-        val = evaluate(eval_step, state, dataset.val, cfg, meta, dp.put_batch)
-        test = evaluate(eval_step, state, dataset.test, cfg, meta, dp.put_batch)
+        val, test = evaluate_splits()
     results = {
         "step": int(state.step),
         "params": n_params,
         "val": val,
         "test": test,
+        # a task without a validation split (LRA Text) reports its test split as val
+        "val_is_test": val_is_test,
+        "val_split": str(meta.extra.get("val", "the task's validation split")),
         "best": best,
         "nonfinite_skipped": int(state.nonfinite),
     }

@@ -1,6 +1,6 @@
 """Tables for results/lra.md.
 
-    python scripts/lra_table.py sizes                      # parameter count of every LRA config
+    python scripts/lra_table.py sizes                      # parameter counts of every LRA config
     python scripts/lra_table.py runs runs/lra_listops_reduced runs/lra_listops_reduced_untuned ...
 
 ``runs`` prints one row per workdir: the config's alpha and Sobolev setting, model size, steps,
@@ -30,25 +30,36 @@ def get_config(task: str, variant: str | None = None):
     return mod.get_config(variant)
 
 
-def n_params(cfg, task: str) -> int:
+def n_params(cfg, task: str) -> tuple[int, int, int]:
+    """(per residual block, whole model, embedding) parameter counts of a config, data-free."""
     meta = lra_meta(task)
     model = models.build(cfg.model, meta)
     shapes = jax.eval_shape(
         lambda k: model.init(k, *models.example_inputs(meta, 1)), jax.random.key(0)
-    )
-    return models.count_params(shapes["params"])
+    )["params"]
+    embed = shapes["backbone"].get("embed", {}).get("embedding")
+    n_embed = 0 if embed is None else int(embed.size)
+    return models.count_params(shapes["backbone"]["block0"]), models.count_params(shapes), n_embed
+
+
+def total_text(cfg, task: str) -> str:
+    """The whole model's size; with a data-dependent vocabulary V, as ``N + d_model·V``."""
+    _, total, n_embed = n_params(cfg, task)
+    if cfg.data.get("tokenizer", "bytes") == "chars":
+        return f"{total - n_embed:,} + {cfg.model.d_model}·V"
+    return f"{total:,}"
 
 
 def sizes() -> None:
-    print("| config | parameters | layers | d_model | state size | alpha | Sobolev |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| config | per block | total | layers | d_model | state size | alpha | Sobolev |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for task in TASKS:
         c = get_config(task)
         s = c.model.ssm
         sob = "learnable, init 0" if s.sobolev.learnable else f"beta = {s.sobolev.beta:g}"
         print(
-            f"| `configs/lra_{task}.py` | {n_params(c, task):,} | {c.model.n_layers} | "
-            f"{c.model.d_model} | {s.state_size} | {s.alpha:g} | {sob} |"
+            f"| `configs/lra_{task}.py` | {n_params(c, task)[0]:,} | {total_text(c, task)} | "
+            f"{c.model.n_layers} | {c.model.d_model} | {s.state_size} | {s.alpha:g} | {sob} |"
         )
 
 

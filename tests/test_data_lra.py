@@ -257,6 +257,50 @@ def test_text_val_split_seed_and_max_examples(tmp_path):
     _check_batching(ds.train, batch_size=2)
 
 
+def test_text_char_vocabulary_keeps_exactly_the_frequent_training_characters(tmp_path):
+    reviews = {
+        ("train", "neg", 0): "a" * 10 + "b" * 5 + "c" * 7,
+        ("train", "neg", 1): "a" * 10 + "b" * 10 + "c" * 7,
+        ("train", "pos", 0): "é" * 15 + "d" * 14,
+        # 14 'q' within the first seq_len - 1 = 39 characters, 6 more beyond: not counted
+        ("train", "pos", 1): "q" * 14 + "w" * 25 + "q" * 6,
+        ("test", "neg", 0): "z" * 30,  # test text never enters the vocabulary
+        ("test", "pos", 0): "zabq",
+    }
+    for (split, sub, i), text in reviews.items():
+        folder = tmp_path / "aclImdb" / split / sub
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{i}_5.txt").write_text(text, encoding="utf-8")
+    cfg = _cfg("text", tmp_path, seq_len=40, tokenizer="chars", min_freq=15, val_split="test")
+    ds = build(cfg)
+    # counts within 39 characters: w 25, a 20, b 15, é 15 | c 14, d 14, q 14 (20 in all), z 0
+    vocab = ["<pad>", "<unk>", "<eos>", "w", "a", "b", "é"]
+    assert ds.meta.extra["vocab"] == vocab and ds.meta.in_features == len(vocab)
+    assert ds.meta.extra["val_is_test"] and ds.val is ds.test
+    assert (len(ds.train), len(ds.test)) == (4, 2)
+    ids = {ch: i for i, ch in enumerate(vocab)}
+    for name, split in (("train", "train"), ("test", "test")):
+        src = ds.split(name)
+        b = src.get(np.arange(len(src)))
+        got = set()
+        for row, n in zip(b["inputs"], b["lengths"], strict=True):
+            assert row[n - 1] == 2 and not row[n:].any()
+            got.add(tuple(row[: n - 1].tolist()))
+        want = {
+            tuple(ids.get(ch, 1) for ch in text[:39])
+            for (sp, _, _), text in reviews.items()
+            if sp == split
+        }
+        assert got == want
+    # the threshold is inclusive and the order is by count, ties by code point
+    assert lra.char_vocab(["xxyyy", "x"], 3)[3:] == ("x", "y")
+    assert lra.char_vocab(["xxyyy", "x"], 4) == lra.CHAR_SPECIALS
+    with pytest.raises(DataError, match="tokenizer"):
+        build(_cfg("text", tmp_path, tokenizer="words"))
+    with pytest.raises(DataError, match="val_split"):
+        build(_cfg("text", tmp_path, val_split="none"))
+
+
 def test_text_missing_and_empty(tmp_path):
     with pytest.raises(DataError) as info:
         build(_cfg("text", tmp_path))

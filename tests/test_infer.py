@@ -35,10 +35,14 @@ def test_layer_steps_equal_full_call(x64, kind, method):
     assert rel_err(jnp.stack(ys, 1), full) < 1e-10
 
 
-def _model(kind, norm, prenorm, activation, output_kind, input_kind):
+def _model(kind, norm, prenorm, activation, output_kind, input_kind, **overrides):
     c = base_config().model
     c.n_layers, c.d_model, c.norm, c.prenorm, c.activation = 2, 8, norm, prenorm, activation
     c.ssm.kind, c.ssm.state_size = kind, 8
+    for key, value in overrides.items():
+        node, *path = key.split(".")
+        target = c[node] if path else c
+        target[path[0] if path else node] = value
     in_features = 11 if input_kind == "tokens" else 2
     n_out = 3 if output_kind != "sequence_regression" else 2
     meta = Meta(16, input_kind, in_features, output_kind, n_out)
@@ -74,6 +78,33 @@ def test_model_runs_token_by_token(x64, kind, norm, prenorm, activation, output_
         for t in (5, 16):
             full = model.apply(v64, x64_[:, :t])
             assert rel_err(rec[:, t - 1], full) < 1e-10
+
+
+# The causal part of the authors' LRA settings (bidirectionality and the filter are refused).
+AUTHORS = {
+    "ssm.real_transform": "exp",
+    "ssm.dt_transform": "softplus",
+    "ssm.train_b": False,
+    "ssm.n_ssm": 2,
+    "final_norm": "block",
+    "gelu": "erf",
+    "embed_init": "normal",
+    "glu_init": "torch",
+    "dropout_sites": ("pre_act", "post_act", "post_glu"),
+}
+
+
+@pytest.mark.parametrize("pooling", ["last", "mean"])
+def test_model_with_the_authors_settings_runs_token_by_token(x64, pooling):
+    c, meta, model, v, x = _model(
+        "s4d", "batch", True, "full_glu", "classification", "tokens", pooling=pooling, **AUTHORS
+    )
+    assert "scale" in v["params"]["backbone"]["final_norm"]
+    assert "final_norm" in v["batch_stats"]["backbone"]  # a batch norm, as the blocks'
+    v64 = jax.tree.map(lambda a: a.astype(jnp.float64), v)
+    rec = RecurrentModel(c, meta, v64).run(x)
+    for t in (5, 16):
+        assert rel_err(rec[:, t - 1], model.apply(v64, x[:, :t])) < 1e-10
 
 
 def test_linear_model_and_refusals(x64):

@@ -300,3 +300,248 @@ def test_without_d_skip_the_layer_is_the_pure_ssm_path(cls):
     y0 = cls(state_size=8, d_skip=False).apply({"params": params}, x)
     assert np.allclose(y0, y - v["params"]["D"] * x, atol=1e-5)
     assert np.all(np.asarray(ssm_system(v0["params"])["D"]) == 0)
+
+
+# ------------------------------------------------------------------ the authors' LRA settings
+
+
+def _bidirectional_reference(K_fwd, K_bwd, D, u, strict):
+    """Direct double sum: y_t = Σ_{s<=t} K_f[t-s] u_s + Σ_{s>t} K_b[s-t-1] u_s + D u_t (strict),
+    or Σ_{s>=t} K_b[s-t] u_s for the backward half (inclusive). K: (L, H_out, H_in)."""
+    _, L, _ = u.shape
+    y = np.einsum("oi,bli->blo", np.diag(D) if D.ndim == 1 else D, u)
+    for t in range(L):
+        for s in range(L):
+            if s <= t:
+                y[:, t] += np.einsum("oi,bi->bo", K_fwd[t - s], u[:, s])
+            if strict and s > t:
+                y[:, t] += np.einsum("oi,bi->bo", K_bwd[s - t - 1], u[:, s])
+            if not strict and s >= t:
+                y[:, t] += np.einsum("oi,bi->bo", K_bwd[s - t], u[:, s])
+    return y
+
+
+def _kernels(s, L, kind):
+    """Per-lag kernels (L, H, H) of both directions from the discrete modes, float64."""
+    if kind == "s5":
+        lam_bar = np.exp(s["Lambda"] * s["dt"])
+        B_bar = ((lam_bar - 1) / s["Lambda"])[:, None] * s["B"]  # (P, H)
+        pw = lam_bar[None, :] ** np.arange(L)[:, None]  # (L, P)
+        return [2 * np.einsum("op,lp,pi->loi", s["C"][d], pw, B_bar).real for d in range(2)]
+    lam_bar = np.exp(s["Lambda"] * s["dt"][:, None])  # (H, N)
+    cb = s["C"] * (lam_bar - 1) / s["Lambda"] * s["B"]  # (2, H, N)
+    k = 2 * np.einsum("dhn,hnl->dlh", cb, lam_bar[..., None] ** np.arange(L)).real
+    return [np.einsum("lh,hg->lhg", k[d], np.eye(k.shape[-1])) for d in range(2)]
+
+
+@pytest.mark.parametrize("strict", [True, False])
+@pytest.mark.parametrize("cls,mode", [(S4D, "conv"), (S4D, "scan"), (S5, "scan"), (S5, "conv")])
+def test_bidirectional_kernel_equals_direct_double_sum(x64, cls, mode, strict):
+    H, L = 3, 17
+    u = np.random.default_rng(11).standard_normal((2, L, H))
+    m = cls(
+        state_size=8,
+        mode=mode,
+        bidirectional=True,
+        backward_strict=strict,
+        dt_min=0.05,
+        dt_max=0.5,
+        param_dtype=jnp.float64,
+    )
+    v, y = init_apply(m, jnp.asarray(u))
+    s = system_of(m, v, H)
+    K_fwd, K_bwd = _kernels(s, L, "s5" if cls is S5 else "s4d")
+    ref = _bidirectional_reference(K_fwd, K_bwd, s["D"], u, strict)
+    assert rel_err(y, ref) < 1e-10
+    # and the other convention is a different function (the test can tell them apart)
+    assert rel_err(ref, _bidirectional_reference(K_fwd, K_bwd, s["D"], u, not strict)) > 1e-3
+
+
+def test_strict_two_sided_kernel_matches_the_authors_padding(x64):
+    """strict: [K_f, flip(K_b)] on the 2L grid, i.e. pad(k0, (0, L)) + pad(k1.flip(-1), (L, 0))."""
+    from freqssm.ssm.kernel import two_sided_kernel
+
+    rng = np.random.default_rng(12)
+    kf, kb = rng.standard_normal((2, 6, 3))
+    k = np.asarray(two_sided_kernel(jnp.asarray(kf), jnp.asarray(kb), strict=True))
+    ref = np.pad(kf, ((0, 6), (0, 0))) + np.pad(kb[::-1], ((6, 0), (0, 0)))
+    assert np.array_equal(k, ref)
+
+
+def test_shared_eigenvalues_equal_a_per_feature_layer_with_copies(x64):
+    H, G, L = 6, 2, 24
+    u = jnp.asarray(np.random.default_rng(13).standard_normal((2, L, H)))
+    kw = dict(state_size=8, bidirectional=True, beta=0.5, param_dtype=jnp.float64)
+    shared = S4D(n_ssm=G, **kw)
+    v = shared.init(jax.random.key(0), u)["params"]
+    assert v["Lambda_im"].shape == (G, 4) and v["Lambda_re"].shape == (G, 4)
+    rng = np.random.default_rng(14)  # make the two sets differ, so the feature -> set map matters
+    p = dict(v)
+    p["Lambda_re"] = -rng.uniform(0.1, 1.0, (G, 4))
+    p["Lambda_im"] = rng.uniform(0.0, 20.0, (G, 4))
+    y = shared.apply({"params": p}, u)
+    per_feature = dict(p)
+    for name in ("Lambda_re", "Lambda_im"):  # feature h uses set h mod G (S4's repeat)
+        per_feature[name] = np.stack([p[name][h % G] for h in range(H)])
+    y_ref = S4D(**kw).apply({"params": per_feature}, u)
+    assert rel_err(y, y_ref) < 1e-12
+    wrong = dict(per_feature)  # the other natural layout (blocks of H/G features) differs
+    for name in ("Lambda_re", "Lambda_im"):
+        wrong[name] = np.stack([p[name][h // (H // G)] for h in range(H)])
+    assert rel_err(S4D(**kw).apply({"params": wrong}, u), y_ref) > 1e-3
+    with pytest.raises(ValueError, match="n_ssm"):
+        S4D(n_ssm=4, **kw).init(jax.random.key(0), u)
+
+
+@pytest.mark.parametrize("cls", [S5, S4D])
+def test_exp_and_softplus_parameterizations_equal_the_current_ones(x64, cls):
+    x = jnp.asarray(np.random.default_rng(15).standard_normal((2, 20, 3)))
+    kw = dict(state_size=8, bidirectional=True, param_dtype=jnp.float64)
+    v = cls(**kw).init(jax.random.key(0), x)
+    new = cls(real_transform="exp", dt_transform="softplus", **kw)
+    p_new = new.init(jax.random.key(0), x)["params"]
+    assert {"Lambda_re_log", "dt_raw"} <= set(p_new) and not {"Lambda_re", "log_dt"} & set(p_new)
+    p = dict(v["params"])
+    rng = np.random.default_rng(16)  # values away from the init, at equal Re Λ and Δ
+    p["Lambda_re"] = -rng.uniform(0.05, 2.0, p["Lambda_re"].shape)
+    p["log_dt"] = np.log(rng.uniform(1e-3, 0.3, p["log_dt"].shape))
+    q = {k: w for k, w in p.items() if k not in ("Lambda_re", "log_dt")}
+    q["Lambda_re_log"] = np.log(-p["Lambda_re"])
+    dt = np.exp(p["log_dt"])
+    q["dt_raw"] = np.log(np.expm1(dt))  # softplus⁻¹
+    y_old = cls(**kw).apply({"params": p}, x)
+    y_new = new.apply({"params": q}, x)
+    assert rel_err(y_new, y_old) < 1e-12
+    # at initialization both parameterizations start from the same system
+    s_old, s_new = system_of(cls(**kw), v, 3), ssm_system(p_new)
+    assert rel_err(s_new["Lambda"], s_old["Lambda"]) < 1e-6
+    assert np.all(np.asarray(s_new["dt"]) >= 1e-3 * (1 - 1e-9))
+    assert np.all(np.asarray(s_new["dt"]) <= 1e-1 * (1 + 1e-9))
+
+
+def test_s4d_without_b_parameter_has_b_fixed_at_one(x64):
+    x = jnp.asarray(np.random.default_rng(17).standard_normal((2, 20, 3)))
+    kw = dict(state_size=8, bidirectional=True, param_dtype=jnp.float64)
+    no_b = S4D(train_b=False, **kw)
+    p = no_b.init(jax.random.key(0), x)["params"]
+    assert "B" not in p
+    with_b = dict(p)
+    with_b["B"] = np.stack([np.ones((3, 4)), np.zeros((3, 4))], axis=-1)
+    assert rel_err(no_b.apply({"params": p}, x), S4D(**kw).apply({"params": with_b}, x)) < 1e-14
+    with_b["B"] = with_b["B"] * 2.0  # a trained B = 2 doubles the SSM path (D u aside)
+    Du = p["D"] * x
+    y2 = S4D(**kw).apply({"params": with_b}, x) - Du
+    assert rel_err(y2, 2.0 * (no_b.apply({"params": p}, x) - Du)) < 1e-12
+
+
+def test_s5_b_and_c_init_variances():
+    from freqssm.ssm.init import eigensystem, s5_BC
+
+    P, H = 256, 64
+    _, V = eigensystem("hippo", P)
+    key = jax.random.key(0)
+    mean_sq = {}
+    for b_init in ("fan_in_h", "fan_in_p"):
+        for c_init in ("fan_in_p", "fan_in_ph"):
+            B, C = s5_BC(key, V, P // 2, H, 1, jnp.float32, b_init, c_init)
+            mean_sq[b_init, c_init] = (np.mean(np.abs(B) ** 2), np.mean(np.abs(C) ** 2))
+    # E|B̃|² = 1/H or 1/P; C̃ = C V keeps the per-entry variance: E|C̃|² = 2·var(component)
+    for c_init in ("fan_in_p", "fan_in_ph"):
+        np.testing.assert_allclose(mean_sq["fan_in_h", c_init][0], 1 / H, rtol=0.05)
+        np.testing.assert_allclose(mean_sq["fan_in_p", c_init][0], 1 / P, rtol=0.05)
+    np.testing.assert_allclose(mean_sq["fan_in_h", "fan_in_p"][1], 2 / P, rtol=0.05)
+    np.testing.assert_allclose(mean_sq["fan_in_h", "fan_in_ph"][1], 2 / (P * H), rtol=0.05)
+    with pytest.raises(ValueError, match="b_init"):
+        s5_BC(key, V, P // 2, H, 1, jnp.float32, "xavier")
+
+
+class _Identity(nn.Module):
+    """A stand-in SSM: the block's input after its norm, unchanged."""
+
+    @nn.compact
+    def __call__(self, x, train=False):
+        del train
+        return x
+
+
+def test_three_tied_dropouts_sit_before_gelu_after_gelu_and_after_the_glu():
+    block = SequenceBlock(
+        ssm=_Identity,
+        norm="layer",
+        activation="full_glu",
+        dropout=0.5,
+        dropout_sites=("pre_act", "post_act", "post_glu"),
+        gelu="erf",
+    )
+    x = jax.random.normal(jax.random.key(4), (3, 10, 16))
+    v = block.init(jax.random.key(0), x)
+    calls = []
+
+    def record(next_fun, args, kwargs, context):
+        out = next_fun(*args, **kwargs)
+        if isinstance(context.module, nn.Dropout):
+            calls.append((np.asarray(args[0]), np.asarray(out)))
+        return out
+
+    with nn.intercept_methods(record):
+        y = block.apply(v, x, train=True, rngs={"dropout": jax.random.key(3)})
+    assert len(calls) == 3
+    p = v["params"]
+    z = nn.LayerNorm().apply({"params": p["norm"]}, x)
+    np.testing.assert_allclose(calls[0][0], z, rtol=1e-6, atol=1e-6)  # before the GELU
+    g = nn.gelu(calls[0][1], approximate=False)
+    np.testing.assert_allclose(calls[1][0], g, rtol=1e-6, atol=1e-6)  # after the GELU
+    h = calls[1][1]
+    dense = lambda q, t: t @ q["kernel"] + q["bias"]  # noqa: E731
+    glu = dense(p["out1"], h) * jax.nn.sigmoid(dense(p["out2"], h))
+    np.testing.assert_allclose(calls[2][0], glu, rtol=1e-5, atol=1e-6)  # after the GLU
+    np.testing.assert_allclose(y, x + calls[2][1], rtol=1e-6, atol=1e-6)
+    masks = []
+    for inp, out in calls:
+        kept = out != 0
+        # tied over time: a (batch, feature) pair is kept or dropped at every step
+        assert np.all(kept.all(axis=1) | (~kept).all(axis=1))
+        np.testing.assert_allclose(out[kept], 2.0 * inp[kept], rtol=1e-6)
+        masks.append(kept[:, 0])
+    assert not np.array_equal(masks[0], masks[1]) and not np.array_equal(masks[1], masks[2])
+
+
+def test_exact_gelu_and_torch_glu_init():
+    from scipy.special import erf
+
+    H = 64
+    block = SequenceBlock(
+        ssm=_Identity, norm="layer", activation="full_glu", gelu="erf", glu_init="torch"
+    )
+    x = jax.random.normal(jax.random.key(5), (2, 8, H))
+    with jax.enable_x64(True):
+        x64_ = jnp.asarray(x, jnp.float64)
+        b64 = SequenceBlock(
+            ssm=_Identity,
+            norm="layer",
+            activation="full_glu",
+            gelu="erf",
+            glu_init="torch",
+            param_dtype=jnp.float64,
+        )
+        v = b64.init(jax.random.key(0), x64_)
+        p = jax.tree.map(np.asarray, v["params"])
+        y = np.asarray(b64.apply(v, x64_))
+        z = np.asarray(nn.LayerNorm(param_dtype=jnp.float64).apply({"params": p["norm"]}, x64_))
+    assert z.dtype == np.float64
+    g = 0.5 * z * (1 + erf(z / np.sqrt(2)))
+    glu = (g @ p["out1"]["kernel"] + p["out1"]["bias"]) / (
+        1 + np.exp(-(g @ p["out2"]["kernel"] + p["out2"]["bias"]))
+    )
+    assert rel_err(y, np.asarray(x, np.float64) + glu) < 1e-12
+    # the tanh approximation is a different function at this tolerance
+    g_tanh = np.asarray(nn.gelu(z, approximate=True))
+    assert np.max(np.abs(g_tanh - g)) > 1e-4
+    # PyTorch's Linear init: kernel and bias U(-1/sqrt(H), 1/sqrt(H))
+    v32 = block.init(jax.random.key(0), x)["params"]
+    bound = 1 / np.sqrt(H)
+    for name in ("out1", "out2"):
+        k, b = np.asarray(v32[name]["kernel"]), np.asarray(v32[name]["bias"])
+        assert np.abs(k).max() <= bound and np.abs(b).max() <= bound
+        np.testing.assert_allclose(k.var(), bound**2 / 3, rtol=0.05)
+        assert np.abs(b).max() > bound / 2  # not Flax's zero bias

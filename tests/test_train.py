@@ -111,12 +111,34 @@ def test_bad_overrides_fail_at_parse_time(bad):
         ("data.batch_size", 0, "data.batch_size"),
         ("data.max_examples", 0, "data.max_examples"),
         ("train.eval_limit", 0, "train.eval_limit"),
+        ("model.final_norm", "group", "model.final_norm"),
+        ("model.dropout_sites", ("pre_act", "pre_act"), "model.dropout_sites"),
+        ("model.dropout_sites", ("before",), "model.dropout_sites"),
+        ("model.gelu", "relu", "model.gelu"),
+        ("model.embed_init", "xavier", "model.embed_init"),
+        ("model.glu_init", "zeros", "model.glu_init"),
+        ("model.ssm.real_transform", "sigmoid", "model.ssm.real_transform"),
+        ("model.ssm.dt_transform", "relu", "model.ssm.dt_transform"),
+        ("model.ssm.n_ssm", 0, "model.ssm.n_ssm"),
+        ("model.ssm.n_ssm", 3, "model.ssm.n_ssm"),  # does not divide d_model = 16
+        ("model.ssm.b_init", "fan_in_p", "model.ssm.b_init"),  # S5 only
+        ("model.ssm.c_init", "xavier", "model.ssm.c_init"),
+        ("optim.dt_lr", -1.0, "optim.dt_lr"),
+        ("optim.decay_scope", "none", "optim.decay_scope"),
     ],
 )
 def test_validate_names_the_key(key, value, match):
     cfg = smoke(**{key: value})
     with pytest.raises(ConfigError, match=match.replace(".", r"\.")):
         validate(cfg)
+
+
+def test_s4d_only_settings_are_refused_for_s5():
+    for key, value in (("model.ssm.n_ssm", 1), ("model.ssm.train_b", False)):
+        cfg = smoke(**{"model.ssm.kind": "s5", key: value})
+        with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+            validate(cfg)
+    validate(smoke(**{"model.ssm.kind": "s5", "model.ssm.b_init": "fan_in_p"}))
 
 
 def test_state_size_must_divide_blocks():
@@ -166,8 +188,10 @@ def test_every_parameter_lands_in_its_group(ssm_kind):
         name, parent = path[-1], "/".join(path[:-1])
         group = optim.label_of(path)
         seen.add(group)
-        if name in ("Lambda_re", "Lambda_im", "B", "log_dt"):
+        if name in ("Lambda_re", "Lambda_im", "B"):
             assert group == "ssm" and parent.endswith("ssm"), path
+        elif name == "log_dt":
+            assert group == "dt" and parent.endswith("ssm"), path
         elif name == "sobolev_beta":
             assert group == "sobolev", path
         elif name in ("bias", "scale"):
@@ -182,6 +206,7 @@ def test_every_parameter_lands_in_its_group(ssm_kind):
 def test_groups_get_their_learning_rate_and_decay():
     cfg, params = _params()
     cfg.optim.lr, cfg.optim.ssm_lr, cfg.optim.sobolev_lr = 1e-3, 1e-2, 1e-1
+    cfg.optim.dt_lr = 3e-2
     cfg.optim.weight_decay, cfg.optim.warmup_steps = 0.5, 0
     tx = optim.build(cfg.optim, params, total_steps=1000)
     state = tx.init(params)
@@ -193,9 +218,35 @@ def test_groups_get_their_learning_rate_and_decay():
     for path, u in traverse_util.flatten_dict(upd).items():
         p = traverse_util.flatten_dict(params)[path]
         group = optim.label_of(path)
-        lr = {"ssm": 1e-2, "sobolev": 1e-1, "no_decay": 1e-3, "decay": 1e-3}[group]
+        lr = {"ssm": 1e-2, "dt": 3e-2, "sobolev": 1e-1, "no_decay": 1e-3, "decay": 1e-3}[group]
         expected = -lr * (1.0 + (0.5 * p if group == "decay" else 0.0))
         np.testing.assert_allclose(u, expected, rtol=0, atol=1e-3 * lr, err_msg=str(path))
+
+
+def test_dt_lr_none_is_the_global_lr_and_decay_scope_all_decays_norms_and_biases():
+    from flax import traverse_util
+
+    cfg, params = _params()
+    cfg.optim.lr, cfg.optim.ssm_lr, cfg.optim.dt_lr, cfg.optim.sobolev_lr = 1e-3, 1e-2, None, 0.1
+    cfg.optim.weight_decay, cfg.optim.warmup_steps = 0.5, 0
+    for scope in ("weights", "all"):
+        cfg.optim.decay_scope = scope
+        tx = optim.build(cfg.optim, params, total_steps=1000)
+        ones = jax.tree.map(jnp.ones_like, params)
+        zeros = jax.tree.map(jnp.zeros_like, params)
+        moved_lr = traverse_util.flatten_dict(tx.update(ones, tx.init(zeros), zeros)[0])
+        moved_wd = traverse_util.flatten_dict(tx.update(zeros, tx.init(ones), ones)[0])
+        for path, u in moved_lr.items():
+            name = path[-1]
+            lr = 1e-2 if name in ("Lambda_re", "Lambda_im", "B") else 1e-3
+            lr = 0.1 if name == "sobolev_beta" else lr  # log_dt: the global 1e-3
+            np.testing.assert_allclose(u, -lr, rtol=1e-4, err_msg=str(path))
+            decayed = name in ("C", "D", "kernel", "embedding") or (
+                scope == "all" and name in ("bias", "scale")
+            )
+            want = -lr * 0.5 if decayed else 0.0
+            np.testing.assert_allclose(moved_wd[path], want, rtol=1e-4, err_msg=str(path))
+        assert optim.learning_rates(cfg.optim, 1000, 0)["lr_dt"] == pytest.approx(1e-3)
 
 
 def test_frozen_parameters_do_not_move_and_unknown_names_fail():

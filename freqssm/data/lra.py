@@ -17,6 +17,9 @@ seq_len       task default                        token tasks: padded length, lo
                                                   length is fixed by the image size
 source        "files"                             Text and Image only: "tfds" reads the prepared
                                                   tfds dataset (``tfds_dir``, default tfds' own)
+tokenizer     "bytes"                             Text: "bytes" or "chars" (see below)
+min_freq      15                                  Text with "chars": vocabulary threshold
+val_split     "holdout"                           Text: "holdout" (10% of train) or "test"
 cache         False                               Pathfinder / Path-X: uint8 memmap cache
 center        False                               Pathfinder / Path-X: scale to [-1, 1]
 resolution    32 / 128                            Pathfinder / Path-X image side R
@@ -31,11 +34,16 @@ Layouts under ``root`` and the batches produced (B = batch size):
   at most ``seq_len - 1`` (2047) tokens then ``<eos>``. ``inputs`` (B, seq_len) int32 padded with
   0, ``lengths`` (B,) int32 (eos included), ``targets`` (B,) int32 in 0..9.
 * **text** -- IMDb, ``aclImdb/{train,test}/{neg,pos}/*.txt`` (the unpacked aclImdb_v1.tar.gz;
-  ``unsup`` is ignored; neg = 0, pos = 1) or tfds ``imdb_reviews``. Byte level: byte ``b`` ->
-  id ``b + 2``, ``<pad>`` = 0, ``<eos>`` = 1 (vocabulary 258); at most ``seq_len - 1`` (4095)
-  bytes then ``<eos>``. Validation: 10% of the 25k training reviews, ``default_rng(split_seed)
-  .permutation(25000)[:2500]``; the rest trains; test = the 25k test reviews. Batches as ListOps,
-  ``targets`` in {0, 1}.
+  ``unsup`` is ignored; neg = 0, pos = 1) or tfds ``imdb_reviews``. ``tokenizer``: "bytes"
+  (default): byte ``b`` -> id ``b + 2``, ``<pad>`` = 0, ``<eos>`` = 1 (vocabulary 258);
+  "chars" (the authors' and LRA's): the UTF-8 text's characters, vocabulary ``<pad>`` = 0,
+  ``<unk>`` = 1, ``<eos>`` = 2, then every character seen at least ``min_freq`` (15) times in the
+  training texts (each truncated to ``seq_len - 1`` characters), most frequent first; others ->
+  ``<unk>``. At most ``seq_len - 1`` (4095) tokens then ``<eos>``. ``val_split``: "holdout"
+  (default): 10% of the 25k training reviews, ``default_rng(split_seed).permutation(25000)
+  [:2500]``, the rest trains; "test" (LRA's convention): all training reviews train and the
+  test split doubles as validation (``meta.extra["val_is_test"]``, recorded in results.json).
+  Test = the 25k test reviews. Batches as ListOps, ``targets`` in {0, 1}.
 * **retrieval** -- AAN, ``tsv_data/new_aan_pairs.{train,eval,test}.tsv`` (no header; columns
   ``label, input1_id, input2_id, text1, text2``; eval is our val). Each raw text field is
   encoded byte level exactly as stored (like LRA and S4, the ``b'...'`` wrapper is not undone),
@@ -63,10 +71,11 @@ file raises :class:`DataError` naming the file and the line (or entry).
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import os
 import pickle
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -477,63 +486,170 @@ def _imdb_files(root: Path, split: str) -> tuple[list[Path], list[int]]:
     return files, labels
 
 
-def _read_reviews(files: Sequence[Path], seq_len: int) -> list[np.ndarray]:
+CHAR_SPECIALS = ("<pad>", "<unk>", "<eos>")  # ids 0, 1, 2 of the character vocabulary
+CHAR_EOS = 2
+TOKENIZERS = ("bytes", "chars")
+VAL_SPLITS = ("holdout", "test")
+
+
+def char_vocab(texts: Iterable[str], min_freq: int) -> tuple[str, ...]:
+    """The character vocabulary: :data:`CHAR_SPECIALS`, then every character that occurs at least
+    ``min_freq`` times in ``texts``, most frequent first (ties by code point).
+
+    The order is torchtext's ``build_vocab_from_iterator`` (used by S4 and the authors); pass the
+    texts as the model sees them (truncated to ``seq_len - 1`` characters).
+    """
+    counts: collections.Counter[str] = collections.Counter()
+    for text in texts:
+        counts.update(text)
+    kept = sorted((c for c, n in counts.items() if n >= min_freq), key=lambda c: (-counts[c], c))
+    return (*CHAR_SPECIALS, *kept)
+
+
+def char_table(vocab: Sequence[str]) -> np.ndarray:
+    """Lookup table code point -> id for :func:`encode_chars`: (0x110000,) uint16, <unk> = 1."""
+    table = np.full(0x110000, UNK_ID, dtype=np.uint16)
+    for i, ch in enumerate(vocab[len(CHAR_SPECIALS) :], start=len(CHAR_SPECIALS)):
+        table[ord(ch)] = i
+    return table
+
+
+def encode_chars(text: str, table: np.ndarray, seq_len: int) -> np.ndarray:
+    """Ids of ``text``: at most ``seq_len - 1`` characters, then ``<eos>`` (2); (n,) uint16."""
+    codes = np.frombuffer(text[: seq_len - 1].encode("utf-32-le"), dtype=np.uint32)
+    out = np.empty(len(codes) + 1, dtype=np.uint16)
+    out[:-1] = table[codes]
+    out[-1] = CHAR_EOS
+    return out
+
+
+def _decode_review(data: bytes, where: object) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise DataError(f"IMDb review {where} is not UTF-8 text: {e}") from e
+
+
+def _read_review_bytes(files: Sequence[Path]) -> list[bytes]:
     out = []
     for f in files:
         try:
-            out.append(encode_bytes(f.read_bytes(), seq_len))
+            out.append(f.read_bytes())
         except OSError as e:
             raise DataError(f"cannot read IMDb review {f}: {e}") from e
     return out
 
 
-def _text_from_example(seq_len: int) -> Callable[[dict], tuple[np.ndarray, int]]:
-    def convert(ex: dict) -> tuple[np.ndarray, int]:
-        text = ex["text"]
-        if isinstance(text, np.ndarray):
-            text = text.item()
-        if isinstance(text, str):
-            text = text.encode("utf-8")
-        return encode_bytes(text, seq_len), int(ex["label"])
+def _example_text(ex: dict) -> bytes:
+    text = ex["text"]
+    if isinstance(text, np.ndarray):
+        text = text.item()
+    return text.encode("utf-8") if isinstance(text, str) else bytes(text)
 
-    return convert
+
+def _text_encoder(
+    cfg: Any, seq_len: int, train_texts: Callable[[], Iterator[bytes]]
+) -> tuple[Callable[[bytes, object], np.ndarray], int, dict]:
+    """(encode(raw, where) -> ids, vocabulary size, Meta extras) for ``data.tokenizer``.
+
+    "bytes": byte ``b`` -> ``b + 2`` (:func:`encode_bytes`). "chars": the vocabulary of
+    :func:`char_vocab` over ``train_texts()`` (each truncated to ``seq_len - 1`` characters),
+    ``data.min_freq`` (15) times at least.
+    """
+    tokenizer = cfg.get("tokenizer", "bytes") or "bytes"
+    if tokenizer == "bytes":
+        extra = {"vocab": "bytes", "byte_offset": BYTE_OFFSET, "eos_id": BYTE_EOS}
+        return (lambda raw, where: encode_bytes(raw, seq_len)), BYTE_VOCAB_SIZE, extra
+    if tokenizer != "chars":
+        raise DataError(f"data.tokenizer={tokenizer!r} must be one of {TOKENIZERS}")
+    min_freq = int(cfg.get("min_freq", 15))
+    if min_freq < 1:
+        raise DataError(f"data.min_freq={min_freq} must be >= 1")
+    texts = (_decode_review(raw, "in the training split")[: seq_len - 1] for raw in train_texts())
+    vocab = char_vocab(texts, min_freq)
+    table = char_table(vocab)
+
+    def encode(raw: bytes, where: object) -> np.ndarray:
+        return encode_chars(_decode_review(raw, where), table, seq_len)
+
+    extra = {"vocab": list(vocab), "eos_id": CHAR_EOS, "unk_id": UNK_ID, "min_freq": min_freq}
+    return encode, len(vocab), extra
 
 
 def build_text(cfg: Any) -> Dataset:
-    """LRA Text: byte-level IMDb; see the module docstring for keys, layout and the val split."""
+    """LRA Text: IMDb reviews as byte or character tokens; see the module docstring."""
     root = data_root(cfg)
     seq_len = _seq_len(cfg, 4096)
     k, seed = _max_examples(cfg), int(cfg.get("split_seed", 42))
     source = cfg.get("source", "files") or "files"
+    val_split = cfg.get("val_split", "holdout") or "holdout"
+    if val_split not in VAL_SPLITS:
+        raise DataError(f"data.val_split={val_split!r} must be one of {VAL_SPLITS}")
     if source == "tfds":
         data = _tfds_splits("imdb_reviews", cfg, ("train", "test"))
-        n_train = len(data["train"])
-        tr, va = _random_split(n_train, [n_train // 10], seed, k)[::-1]
-        te = _subset(len(data["test"]), k, seed, 2)
-        conv, fin = _text_from_example(seq_len), _pad_token_batch(seq_len)
-        splits: dict[str, Source] = {
-            "train": _TfdsSource(data["train"], tr, conv, fin),
-            "val": _TfdsSource(data["train"], va, conv, fin),
-            "test": _TfdsSource(data["test"], te, conv, fin),
-        }
+        train_data, test_data = data["train"], data["test"]
+
+        n_train, n_test = len(train_data), len(test_data)
     elif source == "files":
         _require(root / "aclImdb", "IMDb data not found", _imdb_missing(root), is_dir=True)
         train_files, train_labels = _imdb_files(root, "train")
         test_files, test_labels = _imdb_files(root, "test")
-        n_train = len(train_files)
-        tr, va = _random_split(n_train, [n_train // 10], seed, k)[::-1]
-        te = _subset(len(test_files), k, seed, 2)
-        splits = {}
-        for name, files, labels, idx in (
-            ("train", train_files, train_labels, tr),
-            ("val", train_files, train_labels, va),
-            ("test", test_files, test_labels, te),
-        ):
-            seqs = _read_reviews([files[i] for i in idx], seq_len)
-            splits[name] = _pack(seqs, [labels[i] for i in idx], seq_len, np.uint16)
+        n_train, n_test = len(train_files), len(test_files)
     else:
         raise DataError(f"data.source={source!r} for text must be 'files' or 'tfds'")
-    meta = _byte_meta(seq_len, "classification", {"source": source, "val": "10% of train"})
+    te = _subset(n_test, k, seed, 2)
+    if val_split == "holdout":
+        tr, va = _random_split(n_train, [n_train // 10], seed, k)[::-1]
+        val_note = "10% of train"
+    else:
+        tr, va = _subset(n_train, k, seed, 0), None
+        val_note = "test (LRA convention: no validation split, the test split is reported as val)"
+
+    if source == "files":
+        raw = {"train": _read_review_bytes([train_files[i] for i in tr])}
+        raw["test"] = _read_review_bytes([test_files[i] for i in te])
+        if va is not None:
+            raw["val"] = _read_review_bytes([train_files[i] for i in va])
+        encode, vocab_size, extra = _text_encoder(cfg, seq_len, lambda: iter(raw["train"]))
+        labels = {
+            "train": [train_labels[i] for i in tr],
+            "val": None if va is None else [train_labels[i] for i in va],
+            "test": [test_labels[i] for i in te],
+        }
+        files = {"train": [train_files[i] for i in tr], "test": [test_files[i] for i in te]}
+        if va is not None:
+            files["val"] = [train_files[i] for i in va]
+        splits: dict[str, Source] = {}
+        for name in raw:
+            seqs = [encode(b, f) for b, f in zip(raw[name], files[name], strict=True)]
+            splits[name] = _pack(seqs, labels[name], seq_len, np.uint16)
+    else:
+        encode, vocab_size, extra = _text_encoder(
+            cfg, seq_len, lambda: (_example_text(train_data[int(i)]) for i in tr)
+        )
+
+        def convert(ex: dict) -> tuple[np.ndarray, int]:
+            return encode(_example_text(ex), "in tfds imdb_reviews"), int(ex["label"])
+
+        fin = _pad_token_batch(seq_len)
+        splits = {
+            "train": _TfdsSource(train_data, tr, convert, fin),
+            "test": _TfdsSource(test_data, te, convert, fin),
+        }
+        if va is not None:
+            splits["val"] = _TfdsSource(train_data, va, convert, fin)
+    if va is None:
+        splits["val"] = splits["test"]
+    extra.update({"source": source, "val": val_note, "val_is_test": va is None})
+    meta = Meta(
+        seq_len=seq_len,
+        input_kind="tokens",
+        in_features=vocab_size,
+        output_kind="classification",
+        n_outputs=2,
+        pad_id=PAD_ID,
+        extra=extra,
+    )
     return Dataset(train=splits["train"], val=splits["val"], test=splits["test"], meta=meta)
 
 

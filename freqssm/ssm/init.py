@@ -128,33 +128,65 @@ def log_dt(
     return jax.random.uniform(key, shape, dtype, np.log(dt_min), np.log(dt_max))
 
 
-def _lecun(key: jax.Array, shape: tuple[int, ...], dtype) -> jax.Array:
-    # fan-in is the last axis: the matrices act on vectors of that size.
-    return jax.nn.initializers.lecun_normal(in_axis=-1, out_axis=-2)(key, shape, dtype)
+def _lecun(key: jax.Array, shape: tuple[int, ...], dtype, in_axis: int = -1) -> jax.Array:
+    # fan-in is the last axis by default: the matrices act on vectors of that size.
+    out_axis = -2 if in_axis == -1 else -1
+    return jax.nn.initializers.lecun_normal(in_axis=in_axis, out_axis=out_axis)(key, shape, dtype)
+
+
+def _truncated_normal(key: jax.Array, shape: tuple[int, ...], var: float, dtype) -> jax.Array:
+    # the same draw as jax's variance_scaling("truncated_normal"): unit variance on [-2, 2]
+    std = np.sqrt(var) / 0.87962566103423978
+    return jax.random.truncated_normal(key, -2.0, 2.0, shape, dtype) * std
 
 
 def s5_BC(
-    key: jax.Array, V: np.ndarray | None, n_modes: int, H: int, n_out: int = 1, dtype=jnp.float32
+    key: jax.Array,
+    V: np.ndarray | None,
+    n_modes: int,
+    H: int,
+    n_out: int = 1,
+    dtype=jnp.float32,
+    b_init: str = "fan_in_h",
+    c_init: str = "fan_in_p",
 ) -> tuple[jax.Array, jax.Array]:
     """S5 input/output matrices in the eigenbasis (S5 Sec. 4.1).
 
     With eigenvectors V (P, P_s): B = lecun (P, H) real, B̃ = Vᴴ B; C = lecun (H, P) complex,
     C̃ = C V. Without V (s4d_* inits) the modes are the basis and B̃, C̃ are complex lecun.
 
+    ``b_init``: "fan_in_h" takes the fan-in over the H inputs (E|B|² = 1/H); "fan_in_p" over the
+    P states (E|B|² = 1/P), as the S5 authors' ``lecun_normal()`` on a (P, H) matrix.
+    ``c_init``: "fan_in_p" is lecun normal over the P states (the S5 authors'
+    ``trunc_standard_normal``); "fan_in_ph" gives each real component variance 1/(P·H), the S5
+    authors' ``lecun_normal`` C (their LRA setting).
+
     Returns B̃ (P_s, H) and C̃ (n_out, H, P_s), complex (n_out = 2 for the two directions of a
     bidirectional layer, which share Λ and B̃ but not C̃).
     """
+    if b_init not in ("fan_in_h", "fan_in_p"):
+        raise ValueError(f"b_init={b_init!r} is not one of ('fan_in_h', 'fan_in_p')")
+    if c_init not in ("fan_in_p", "fan_in_ph"):
+        raise ValueError(f"c_init={c_init!r} is not one of ('fan_in_p', 'fan_in_ph')")
     kb, kbi, kc, kci = jax.random.split(key, 4)
+    b_axis = -1 if b_init == "fan_in_h" else -2
+
+    def c_part(k: jax.Array, P: int) -> jax.Array:
+        shape = (n_out, H, P)
+        if c_init == "fan_in_ph":
+            return _truncated_normal(k, shape, 1.0 / (P * H), dtype)
+        return _lecun(k, shape, dtype)
+
     if V is None:
-        B = jax.lax.complex(_lecun(kb, (n_modes, H), dtype), _lecun(kbi, (n_modes, H), dtype))
-        C = jax.lax.complex(
-            _lecun(kc, (n_out, H, n_modes), dtype), _lecun(kci, (n_out, H, n_modes), dtype)
+        B = jax.lax.complex(
+            _lecun(kb, (n_modes, H), dtype, b_axis), _lecun(kbi, (n_modes, H), dtype, b_axis)
         )
+        C = jax.lax.complex(c_part(kc, n_modes), c_part(kci, n_modes))
         return B / np.sqrt(2), C / np.sqrt(2)
     P = V.shape[0]
     Vj = jnp.asarray(V, jax.lax.complex(jnp.zeros((), dtype), jnp.zeros((), dtype)).dtype)
-    B = Vj.conj().T @ _lecun(kb, (P, H), dtype)
-    C = jax.lax.complex(_lecun(kc, (n_out, H, P), dtype), _lecun(kci, (n_out, H, P), dtype))
+    B = Vj.conj().T @ _lecun(kb, (P, H), dtype, b_axis)
+    C = jax.lax.complex(c_part(kc, P), c_part(kci, P))
     return B, C @ Vj
 
 

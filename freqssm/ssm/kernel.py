@@ -68,14 +68,24 @@ def powers(z: jnp.ndarray, count: int) -> jnp.ndarray:
     return p[..., :count]
 
 
-def two_sided_kernel(k_fwd: jnp.ndarray, k_bwd: jnp.ndarray) -> jnp.ndarray:
+def two_sided_kernel(k_fwd: jnp.ndarray, k_bwd: jnp.ndarray, strict: bool = False) -> jnp.ndarray:
     """Kernel of y = (causal K_fwd) * u + (anti-causal K_bwd) * u on a length-2L circular grid.
 
-    ``k_fwd``, ``k_bwd``: (L, ...) with lag on axis 0. The result (2L, ...) holds K_fwd at lags
-    0..L-1, K_bwd at lags -1..-(L-1) (indices 2L-1..L+1), K_bwd[0] added at lag 0 and zero at
-    index L. So y_t = Σ_{s<=t} K_fwd[t-s] u_s + Σ_{s>=t} K_bwd[s-t] u_s, which is exactly a forward
-    plus a reverse recurrence (both include the current input).
+    ``k_fwd``, ``k_bwd``: (L, ...) with lag on axis 0; the result is (2L, ...), index i holding
+    lag i for i < L and lag i - 2L above.
+
+    * ``strict=False``: K_fwd at lags 0..L-1, K_bwd at lags -1..-(L-1) (indices 2L-1..L+1),
+      K_bwd[0] added at lag 0 and zero at index L. So y_t = Σ_{s<=t} K_fwd[t-s] u_s +
+      Σ_{s>=t} K_bwd[s-t] u_s, exactly a forward plus a reverse recurrence (both include the
+      current input).
+    * ``strict=True`` (the authors' and S4's ``pad(k0, (0, L)) + pad(k1.flip(-1), (L, 0))``):
+      K_bwd[m-1] at lag -m for m = 1..L, so y_t = Σ_{s<=t} K_fwd[t-s] u_s +
+      Σ_{s>t} K_bwd[s-t-1] u_s: the backward half is strictly anticausal. Index L (lag -L)
+      holds K_bwd[L-1]; it never meets an input of length L, but a spectral weight applied to
+      the kernel's FFT sees it, as in the authors' code.
     """
+    if strict:
+        return jnp.concatenate([k_fwd, jnp.flip(k_bwd, axis=0)], axis=0)
     zero = jnp.zeros_like(k_fwd[:1])
     lag0 = k_fwd[:1] + k_bwd[:1]
     return jnp.concatenate([lag0, k_fwd[1:], zero, jnp.flip(k_bwd[1:], axis=0)], axis=0)
