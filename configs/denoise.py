@@ -1,44 +1,44 @@
-"""Image denoising (paper Sec. 6 / authors' ``denoising.py``): one linear SSM layer is trained to
-reproduce images read as one long sequence, then used as a filter on noisy images.
+"""Image denoising (paper Sec. 6 / the authors' denoising script): one linear SSM layer is trained
+to reproduce images read as one long sequence, then used as a filter on noisy images.
 
     python -m freqssm.train --config configs/denoise.py --workdir runs/denoise
-    python -m freqssm.train --config configs/denoise.py:alpha_flip --workdir runs/denoise_flip
+    python -m freqssm.train --config configs/denoise.py:authors,alpha_flip --workdir runs/dn_flip
     python -m freqssm.train --config configs/denoise.py:smoke --workdir /tmp/denoise_smoke
 
-Variants (the paper's settings, each knob on its own; ``default`` = ``raw``):
+Variants combine with commas (``authors,alpha_flip,beta_enhance``); ``default`` = ``raw``:
 
-==================  =============================  =================================================
-variant             knob                           paper setting
-==================  =============================  =================================================
-raw (default)       alpha = 1/6, beta = 0          eigenvalue step pi ("raw"), the untuned layer
-alpha_enhance       alpha = 1/18                   step pi/3 ("enhance": stronger low-freq. bias)
-alpha_middle        alpha = 5/3                    step 10 pi ("middle": weaker bias)
-alpha_flip          alpha = 26.02                  step 490.52 ("flip": reversed bias)
-beta_enhance        beta = -1                      Sobolev filter, stronger bias
-beta_middle         beta = +0.5                    weaker bias
-beta_flip           beta = +1                      the paper's largest beta
-s5                  model.ssm.kind = "s5"          the raw setting with one MIMO S5 layer
-smoke               tiny grid, a few steps         tests (seconds)
-==================  =============================  =================================================
+==================  =============================================================================
+variant             what it sets
+==================  =============================================================================
+raw (default)       the paper's eigenvalue step π ("raw"), beta = 0: the untuned layer
+alpha_enhance       step π/3 ("enhance": stronger low-frequency bias)
+alpha_middle        step 10π ("middle": weaker bias)
+alpha_flip          step 490.52 ("flip": reversed bias)
+beta_enhance        beta = -1 (the paper's names for the Sobolev settings)
+beta_middle         beta = +0.5
+beta_flip           beta = +1
+authors             the authors' layer: Re λ = -3, mode 0 an integrator (Im 0, Re -exp(-5)), B = 1
+                    fixed (no parameter), C initialized times |Im λ|/1000, a 3x3 affine map mixing
+                    the channels after the layer; with it the steps are alpha = step/π
+legacy              our earlier set-up (results/denoise.md, "earlier set-up"): Im λ trained, lr
+                    1e-2 for 960 steps
+s5                  one MIMO S5 layer instead of S4D
+smoke               tiny grid, a few steps (tests, seconds)
+==================  =============================================================================
 
-The model is the authors' single linear S4D layer: 3 channels in and out, 64 complex modes per
-channel with S4D-Lin imaginary parts (one mode at zero frequency), no D feed-through (else it would
-learn D = 1, the identity), no bidirectionality, trained with MSE to reproduce its input (AdamW,
-cosine, no weight decay). As in the paper, Δ and Re Λ are fixed and the imaginary parts (and C)
-are trained; B is fixed too (``optim.frozen``), so the eigenvalues' imaginary parts and C are
-the only trainable parameters. The authors used lr 1e-3 for 20 epochs of CelebA; on our 512 crops
-that leaves the layer far from converged (test MSE 0.45 after 320 steps with everything but C
-frozen), so we use lr 1e-2 for C and 960 steps (60 epochs).
+Every set-up freezes the eigenvalues and Δ, as the authors do: only C (and, with ``authors``, the
+affine map) is trained, with MSE to the input, AdamW without weight decay, cosine schedule. The
+authors train at lr 1e-3 for 20 epochs of CelebA (about 100k steps), a total learning rate
+(the schedule's integral) of about 50; we train at lr 3e-2 for 3000 steps (integral 45) on our
+512 crops, and ``results/denoise.md`` shows that doubling the steps changes no conclusion.
 
 Scaling the paper's numbers to our grid (see ``paper_scaling``). The paper reads 2048 x 128 images
 (L = 262144) with dt = 1e-4, Re λ = -3 and Im λ_n = step·n. The discrete system only depends on
 λ·dt, and an image row of ``cols`` pixels puts horizontal structure at the row harmonics
 k·2π/cols rad/sample, so we keep λ·dt *relative to the row frequency*: λ·dt = (128 / cols) ·
-(-3 + i·step·n)·1e-4. Our S4D-Lin has Re λ = -1/2 and Im λ_n = alpha·π·n, so
-
-* dt = 6 · 1e-4 · 128 / cols (the factor 6 = 3 / (1/2) gives the paper's damping per row),
-  = 2.4e-3 at the default 32 columns (dt_min = dt_max, fixed);
-* alpha = step / (6π): raw 1/6, enhance 1/18, middle 5/3, flip 490.52 / (6π) = 26.02.
+(-3 + i·step·n)·1e-4. With the authors' Re λ = -3 that is dt = 1e-4 · 128 / cols (4e-4 at our 32
+columns) and alpha = step/π; our own S4D-Lin has Re λ = -1/2, so there dt is 6 times larger
+(2.4e-3) and alpha = step/(6π) (raw 1/6, flip 26.02), which gives the same λ·dt.
 
 With the flip step the modes sit (almost exactly, 490.52e-4 vs 2π/128) on the row harmonics, so
 the flip layer is a comb filter on the harmonics; at 32 columns only 16 harmonics fit below Nyquist
@@ -50,9 +50,10 @@ so c = 1e4 · L / 262144 (= 156.25 at L = 4096) gives the same factor at every f
 (27.2^beta at Nyquist, 2.3^beta at 5%).
 
 The data (``freqssm.data.denoise``): scikit-image's bundled photographs, random square crops,
-resized to ``grid`` = (rows, cols) = (128, 32) by default, RGB in [-1, 1]. Noise for evaluation:
-``low_band`` (0, 0.05) and ``high_band`` (0.5, 1) of Nyquist, std 0.2 each. Changing
-``data.grid`` on the command line does not rescale dt and c; use ``paper_scaling`` in a variant.
+resized to ``grid`` = (rows, cols) = (128, 32) by default, RGB in [-1, 1]. Evaluation noise:
+``low_band`` (0, 0.05) and ``high_band`` (0.5, 1) of Nyquist, std 0.2 each, and the authors'
+stripes (``freqssm.denoise_eval``). Changing ``data.grid`` on the command line does not rescale
+dt and c; use ``paper_scaling`` in a variant.
 """
 
 import math
@@ -65,6 +66,8 @@ PAPER_GRID = (2048, 128)
 PAPER_DT = 1e-4
 PAPER_RE = 3.0  # |Re λ| of the authors' modes (all but the zero-frequency one)
 PAPER_C = 1e4
+PAPER_INTEGRATOR_RE = -math.exp(-5.0)  # the authors' mode 0: Im 0, Re -exp(-5)
+PAPER_C_SCALE = 1e-3  # C_n starts times |Im λ_n| / 1000
 # The authors' eigenvalue steps (their ``alpha``: Im λ_n = step · n).
 PAPER_STEPS = {
     "raw": math.pi,
@@ -72,18 +75,21 @@ PAPER_STEPS = {
     "middle": 10 * math.pi,
     "flip": 490.52,
 }
+PAPER_BETAS = {"beta_enhance": -1.0, "beta_middle": 0.5, "beta_flip": 1.0}
 S4D_LIN_RE = 0.5  # |Re λ| of our S4D-Lin initialization
+SET_UPS = ("authors", "legacy", "s5", "smoke")
 
 
-def paper_scaling(grid: tuple[int, int]) -> dict[str, float]:
+def paper_scaling(grid: tuple[int, int], re: float = S4D_LIN_RE) -> dict[str, float]:
     """dt, Sobolev c and alpha per paper setting for an image grid (rows, cols).
 
-    Keeps λ·dt relative to the row frequency 2π/cols and the Sobolev factor per fraction of
-    Nyquist (module docstring). Returns {"dt", "c", "alpha_raw", "alpha_enhance", ...}.
+    ``re`` is |Re λ| of the layer's modes (1/2 for our S4D-Lin, 3 for the authors'). Keeps λ·dt
+    relative to the row frequency 2π/cols and the Sobolev factor per fraction of Nyquist (module
+    docstring). Returns {"dt", "c", "alpha_raw", "alpha_enhance", ...}.
     """
     rows, cols = (int(g) for g in grid)
     dt_paper_scaled = PAPER_DT * PAPER_GRID[1] / cols  # paper's dt at our row frequency
-    dt = dt_paper_scaled * PAPER_RE / S4D_LIN_RE  # our Re λ = -1/2 -> same Re λ·dt
+    dt = dt_paper_scaled * PAPER_RE / re  # same Re λ·dt as the paper's modes
     out = {"dt": dt, "c": PAPER_C * rows * cols / (PAPER_GRID[0] * PAPER_GRID[1])}
     for name, step in PAPER_STEPS.items():
         # Im λ_n·dt: alpha·π·n·dt = step·n·dt_paper_scaled
@@ -92,12 +98,44 @@ def paper_scaling(grid: tuple[int, int]) -> dict[str, float]:
 
 
 def _apply_grid(c: ml_collections.ConfigDict, grid: tuple[int, int]) -> dict[str, float]:
-    s = paper_scaling(grid)
+    re = -c.model.ssm.real_init if c.model.ssm.real_init is not None else S4D_LIN_RE
+    s = paper_scaling(grid, re)
     c.data.grid = tuple(grid)
     c.model.ssm.dt_min = c.model.ssm.dt_max = s["dt"]
     c.model.ssm.sobolev.c = s["c"]
     c.model.ssm.alpha = s["alpha_raw"]
     return s
+
+
+def _authors(c: ml_collections.ConfigDict) -> None:
+    s = c.model.ssm
+    s.real_init = -PAPER_RE
+    s.integrator_re = PAPER_INTEGRATOR_RE
+    s.c_imag_scale = PAPER_C_SCALE
+    s.train_b = False
+    c.model.output_map = "affine"
+    c.optim.frozen = ("Lambda_re", "Lambda_im", "log_dt")
+
+
+def _legacy(c: ml_collections.ConfigDict) -> None:
+    c.optim.frozen = ("Lambda_re", "B", "log_dt")  # Im λ trained
+    c.optim.lr = 1e-2
+    c.optim.ssm_lr = 1e-3
+    c.train.steps = 960  # 60 epochs of 512 crops at batch 32
+    c.train.eval_every = c.train.checkpoint_every = 320
+
+
+def _smoke(c: ml_collections.ConfigDict) -> None:
+    d, t = c.data, c.train
+    d.n_train, d.n_val, d.n_test = 32, 8, 8
+    d.batch_size = 8
+    d.n_examples = 2
+    c.model.ssm.state_size = 16
+    t.steps = 4
+    t.eval_every = 4
+    t.log_every = 2
+    t.checkpoint_every = 4
+    c.log.wandb.mode = "disabled"
 
 
 def get_config(variant: str | None = None) -> ml_collections.ConfigDict:
@@ -131,50 +169,47 @@ def get_config(variant: str | None = None) -> ml_collections.ConfigDict:
     s.mode = "auto"
     s.sobolev.beta = 0.0
     s.sobolev.learnable = False
-    scaling = _apply_grid(c, (128, 32))
 
     o = c.optim
-    o.lr = 1e-2
-    o.ssm_lr = 1e-3  # the paper's lr, for Im Λ (the only SSM parameter not frozen)
-    o.frozen = ("Lambda_re", "B", "log_dt")
+    o.lr = 3e-2
+    o.frozen = ("Lambda_re", "Lambda_im", "B", "log_dt")  # only C is trained
     o.weight_decay = 0.0
     o.warmup_steps = 0
     o.end_lr_factor = 0.0
 
     t = c.train
-    t.steps = 960  # 60 epochs of 512 crops at batch 32
-    t.eval_every = 320
-    t.log_every = 20
-    t.checkpoint_every = 320
+    t.steps = 3000
+    t.eval_every = 1000
+    t.log_every = 50
+    t.checkpoint_every = 1000
     t.analysis = False  # the denoising evaluator plots |H| of the trained layer itself
     c.log.wandb.group = "denoise"
 
-    if variant in (None, "", "default", "raw"):
-        pass
-    elif variant == "smoke":
-        _apply_grid(c, (16, 8))
-        d.n_train, d.n_val, d.n_test = 32, 8, 8
-        d.batch_size = 8
-        d.n_examples = 2
-        s.state_size = 16
-        t.steps = 4
-        t.eval_every = 4
-        t.log_every = 2
-        t.checkpoint_every = 4
-        c.log.wandb.mode = "disabled"
-    elif variant.startswith("alpha_") and variant[6:] in PAPER_STEPS:
-        s.alpha = scaling[variant]
-    elif variant == "beta_enhance":
-        s.sobolev.beta = -1.0
-    elif variant == "beta_middle":
-        s.sobolev.beta = 0.5
-    elif variant == "beta_flip":
-        s.sobolev.beta = 1.0
-    elif variant == "s5":
+    parts = [p for p in (variant or "").split(",") if p not in ("", "default", "raw")]
+    knobs = [p for p in parts if p not in SET_UPS]
+    unknown = [
+        p for p in knobs if p not in PAPER_BETAS and p.removeprefix("alpha_") not in PAPER_STEPS
+    ]
+    if unknown or any(not p.startswith(("alpha_", "beta_")) for p in knobs):
+        raise ValueError(f"unknown variant {variant!r} of configs/denoise.py")
+    if len([p for p in knobs if p.startswith("alpha_")]) > 1:
+        raise ValueError(f"variant {variant!r}: at most one alpha_* setting")
+    # set-ups first (they change Re λ and the grid, from which the alpha steps are scaled)
+    if "authors" in parts:
+        _authors(c)
+    if "legacy" in parts:
+        _legacy(c)
+    if "s5" in parts:
         s.kind = "s5"
         s.blocks = 1
         # per-mode FFT convolution: at L = 4096 the sequential scan ran at about 1 step/s here
         s.mode = "conv"
-    else:
-        raise ValueError(f"unknown variant {variant!r} of configs/denoise.py")
+    scaling = _apply_grid(c, (16, 8) if "smoke" in parts else (128, 32))
+    if "smoke" in parts:
+        _smoke(c)
+    for p in knobs:
+        if p.startswith("alpha_"):
+            s.alpha = scaling[p]
+        else:
+            s.sobolev.beta = PAPER_BETAS[p]
     return c

@@ -66,6 +66,8 @@ def base_config() -> ml_collections.ConfigDict:
     m.gelu = "tanh"  # "tanh" (approximation) or "erf" (exact)
     m.embed_init = "fan_in"  # token embedding: "fan_in" (std 1/sqrt(d_model)) or "normal" (N(0,1))
     m.glu_init = "lecun"  # GLU dense maps: "lecun" or "torch" (PyTorch Linear/Conv1d default)
+    m.residual = True  # blocks add their input to their output
+    m.output_map = "none"  # model.kind=linear: "none" or "affine" (a channel-mixing map + bias)
     s = m.ssm = ml_collections.ConfigDict()
     s.kind = "s4d"  # "s4d" or "s5"
     s.state_size = 64  # P (S5) or N (S4D): real state size; half of it are stored complex modes
@@ -91,6 +93,11 @@ def base_config() -> ml_collections.ConfigDict:
     s.train_b = True  # S4D: B a parameter (init 1); False: B = 1 fixed, no parameter
     s.b_init = "fan_in_h"  # S5 B: lecun fan-in over H, or "fan_in_p" (the S5 authors')
     s.c_init = "fan_in_p"  # S5 C: lecun fan-in over P, or "fan_in_ph" (variance 1/(P·H))
+    s.real_init = ml_collections.FieldReference(None, field_type=float)  # Re λ of every mode
+    s.imag_offset = 0.0  # s4d_lin: Im λ_n = alpha·π·(n + imag_offset)
+    s.integrator_re = ml_collections.FieldReference(None, field_type=float)  # mode 0 := this + 0i
+    s.c_imag_scale = 0.0  # S4D: if > 0, C_n starts times |Im λ_n|·c_imag_scale
+    s.circular = False  # S4D: circular convolution on the L-point FFT grid (no padding)
     s.sobolev = ml_collections.ConfigDict()
     s.sobolev.beta = 0.0
     s.sobolev.learnable = False
@@ -190,6 +197,25 @@ def validate(c: ml_collections.ConfigDict) -> None:
     else:
         _require(s.n_ssm is None, "model.ssm.n_ssm", s.n_ssm, "applies to S4D layers only")
         _require(s.train_b, "model.ssm.train_b", s.train_b, "S5 layers need their B parameter")
+    if s.real_init is not None:
+        _require(s.real_init < 0, "model.ssm.real_init", s.real_init, "must be < 0 or None")
+    if s.integrator_re is not None:
+        _require(
+            s.integrator_re < 0, "model.ssm.integrator_re", s.integrator_re, "must be < 0 or None"
+        )
+    if s.imag_offset:
+        _require(s.init == "s4d_lin", "model.ssm.imag_offset", s.imag_offset, "needs init=s4d_lin")
+    _require(s.c_imag_scale >= 0, "model.ssm.c_imag_scale", s.c_imag_scale, "must be >= 0")
+    if s.kind == "s5":
+        _require(s.c_imag_scale == 0, "model.ssm.c_imag_scale", s.c_imag_scale, "S4D only")
+        _require(not s.circular, "model.ssm.circular", s.circular, "S4D only")
+    if s.circular:
+        _require(
+            s.mode in ("auto", "conv") and not s.bidirectional,
+            "model.ssm.circular",
+            s.circular,
+            "needs mode=conv and bidirectional=False",
+        )
     if s.n_ssm is not None:
         _require(s.n_ssm >= 1, "model.ssm.n_ssm", s.n_ssm, "must be >= 1 or None (one per feature)")
         if c.model.kind == "stack":
@@ -228,6 +254,8 @@ def validate(c: ml_collections.ConfigDict) -> None:
     _require(m.gelu in GELUS, "model.gelu", m.gelu, f"one of {GELUS}")
     _require(m.embed_init in EMBED_INITS, "model.embed_init", m.embed_init, f"one of {EMBED_INITS}")
     _require(m.glu_init in GLU_INITS, "model.glu_init", m.glu_init, f"one of {GLU_INITS}")
+    maps = ("none", "affine")
+    _require(m.output_map in maps, "model.output_map", m.output_map, f"one of {maps}")
     o = c.optim
     for key in ("lr", "ssm_lr", "sobolev_lr"):
         _require(o[key] >= 0, f"optim.{key}", o[key], "must be >= 0")

@@ -11,6 +11,12 @@ On the test split it measures
   projecting the output difference and the noise onto each band with a spectral mask
   (``survival_both_low``, ``survival_both_high``). Also the PSNR of the noisy input
   (``psnr_noisy_<kind>``) and of the model's output (``psnr_out_<kind>``) against the clean image;
+* the authors' evaluation: stripes of amplitude U(0, 1) per image and channel,
+  ``cos(2.99433 · column)`` ("vertical", high frequency along the sequence) or
+  ``cos(2.99433 · row)`` ("horizontal", low frequency), added to the clean image
+  (:func:`freqssm.data.denoise.stripes`); ``stripes_<kind>_mse`` is the MSE of the output to the
+  clean image (their metric), ``stripes_<kind>_mse_noisy`` that of the noisy input and
+  ``stripes_<kind>_survival`` the fraction of the stripes' energy that survives;
 * the layer's gain |H(θ)| for θ in [0, π] rad/sample, measured from its response to a unit impulse
   placed in the middle of the sequence (one impulse per input channel). This works for any
   linear time-invariant ``predict`` and includes everything the layer does (the Sobolev filter, the
@@ -35,7 +41,15 @@ from typing import Any
 import numpy as np
 
 from freqssm.data.base import Dataset
-from freqssm.data.denoise import NOISE_KINDS, band_mask, corrupt, noise_survival, sequence_to_image
+from freqssm.data.denoise import (
+    NOISE_KINDS,
+    STRIPE_KINDS,
+    band_mask,
+    corrupt,
+    noise_survival,
+    sequence_to_image,
+    stripes,
+)
 
 Predict = Callable[[np.ndarray], np.ndarray]
 
@@ -168,6 +182,19 @@ def evaluate(cfg: Any, predict: Predict, dataset: Dataset, workdir: str | Path) 
         examples[f"noisy_{kind}"] = noisy[:n_examples]
         examples[f"out_{kind}"] = out_noisy[:n_examples]
 
+    # The authors' evaluation: stripes of random amplitude, MSE of the output to the clean image.
+    for i, kind in enumerate(STRIPE_KINDS):
+        rng = np.random.default_rng([noise_seed, len(NOISE_KINDS) + i])
+        noisy = clean + stripes(clean.shape, grid, kind, rng)
+        out_noisy = f(noisy)
+        res[f"stripes_{kind}_mse"] = float(np.mean((out_noisy - clean) ** 2))
+        res[f"stripes_{kind}_mse_noisy"] = float(np.mean((noisy.astype(np.float64) - clean) ** 2))
+        res[f"stripes_{kind}_survival"] = float(
+            np.sum((out_noisy - out_clean) ** 2) / np.sum((noisy.astype(np.float64) - clean) ** 2)
+        )
+        examples[f"noisy_{kind}"] = noisy[:n_examples]
+        examples[f"out_{kind}"] = out_noisy[:n_examples]
+
     channels = clean.shape[-1]
     theta, gain = impulse_gain(predict, clean.shape[1], channels)
     for name, band in (("low", low_band), ("high", high_band)):
@@ -241,6 +268,10 @@ EXAMPLE_COLUMNS = (
     ("out_low", "output(low)"),
     ("noisy_high", "high-band noise"),
     ("out_high", "output(high)"),
+    ("noisy_vertical", "vertical stripes"),
+    ("out_vertical", "output(vertical)"),
+    ("noisy_horizontal", "horizontal stripes"),
+    ("out_horizontal", "output(horizontal)"),
 )
 
 

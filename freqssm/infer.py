@@ -68,6 +68,8 @@ def check_causal(model_cfg: Any) -> None:
     s = model_cfg.ssm
     if s.bidirectional:
         raise ValueError("recurrent inference needs model.ssm.bidirectional=False")
+    if s.circular:
+        raise ValueError("recurrent inference needs model.ssm.circular=False (a causal layer)")
     if s.sobolev.learnable or s.sobolev.beta != 0:
         raise ValueError(
             "recurrent inference needs the Sobolev filter off (beta = 0, not learnable)"
@@ -92,7 +94,10 @@ class RecurrentModel:
     def _norm(
         self, p: dict, stats: dict | None, x: jax.Array, kind: str | None = None
     ) -> jax.Array:
-        if (kind or self.cfg.norm) == "batch":  # eval mode: a fixed per-feature affine map
+        kind = kind or self.cfg.norm
+        if kind == "none":
+            return x
+        if kind == "batch":  # eval mode: a fixed per-feature affine map
             bn = nn.BatchNorm(use_running_average=True, momentum=0.9)
             return bn.apply({"params": p, "batch_stats": stats}, x)
         return nn.LayerNorm().apply({"params": p}, x)
@@ -116,6 +121,8 @@ class RecurrentModel:
         c = self.cfg
         if c.kind == "linear":
             s, y = ssm_step(self.params["ssm"], c.ssm, carry["ssm"], x_t)
+            if c.output_map == "affine":
+                y = self._dense(self.params["mix"], y)
             return {"ssm": s, "t": carry["t"]}, y
         bb, bs = self.params["backbone"], self.stats.get("backbone", {})
 
@@ -144,7 +151,8 @@ class RecurrentModel:
                 x = x * jax.nn.sigmoid(self._dense(p["out2"], x))
             else:
                 x = x * jax.nn.sigmoid(self._dense(p["out2"], gelu(x)))
-            x = skip + x
+            if c.residual:
+                x = skip + x
             if not c.prenorm:
                 x = self._norm(p["norm"], st.get("norm"), x)
         if c.prenorm:

@@ -48,7 +48,7 @@ from freqssm.ssm.sobolev import sobolev_filter, sobolev_weight_t
 
 Dtype = Any
 ACTIVATIONS = ("gelu", "full_glu", "half_glu1", "half_glu2")
-NORMS = ("batch", "layer")
+NORMS = ("batch", "layer", "none")
 
 
 def _complex(x: jax.Array) -> jax.Array:
@@ -127,6 +127,15 @@ REAL_TRANSFORMS = ("none", "exp")
 DT_TRANSFORMS = ("exp", "softplus")
 S5_B_INITS = ("fan_in_h", "fan_in_p")
 S5_C_INITS = ("fan_in_p", "fan_in_ph")
+
+
+def initial_modes(module: nn.Module, blocks: int = 1) -> tuple[np.ndarray, np.ndarray | None]:
+    """The layer's initial Λ (P_s,) and eigenvectors (S5 with HiPPO) from its init settings."""
+    m = module
+    lam, V = ssm_init.eigensystem(
+        m.lambda_init, m.state_size, blocks, m.alpha, m.conj_sym, m.imag_offset
+    )
+    return ssm_init.set_modes(lam, m.real_init, m.integrator_re), V
 
 
 def _create_system(
@@ -209,6 +218,9 @@ class S5(_SobolevMixin, nn.Module):
       dt_transform: "exp" (Δ = exp(log_dt)) or "softplus" (Δ = softplus(dt_raw), the authors').
       backward_strict: the backward half of a bidirectional layer reads only the inputs strictly
         after t (y_t gets Σ_{s>t} K_b[s-t-1] u_s, the authors'), instead of s >= t.
+      real_init, imag_offset, integrator_re: initial-spectrum overrides
+        (:func:`freqssm.ssm.init.set_modes`, :func:`~freqssm.ssm.init.s4d_lin`): every mode's
+        Re λ, the S4D-Lin frequency offset, and mode 0 as an integrator with this Re λ.
       b_init: "fan_in_h" (lecun normal over the H inputs) or "fan_in_p" (fan-in P, E|B|² = 1/P:
         the S5 authors' ``lecun_normal`` B).
       c_init: "fan_in_p" (lecun normal over the P states, S5's ``trunc_standard_normal``) or
@@ -235,6 +247,9 @@ class S5(_SobolevMixin, nn.Module):
     real_transform: str = "none"
     dt_transform: str = "exp"
     backward_strict: bool = False
+    real_init: float | None = None
+    imag_offset: float = 0.0
+    integrator_re: float | None = None
     b_init: str = "fan_in_h"
     c_init: str = "fan_in_p"
     param_dtype: Dtype = jnp.float32
@@ -244,9 +259,7 @@ class S5(_SobolevMixin, nn.Module):
 
         Returns Λ (P_s,), B̃ (P_s, H), C̃ (n_dir, H, P_s), D (H,), Δ (P_s,).
         """
-        lam0, V = ssm_init.eigensystem(
-            self.lambda_init, self.state_size, self.blocks, self.alpha, self.conj_sym
-        )
+        lam0, V = initial_modes(self, self.blocks)
         n_dir = 2 if self.bidirectional else 1
 
         def bc_init(key: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -311,6 +324,11 @@ class S4D(_SobolevMixin, nn.Module):
         be divisible by G); None means H, one set per feature. The authors use 1 on most LRA tasks.
       train_b: B is a parameter initialized at 1 (Gu et al.'s S4D); False fixes B = 1 with no
         parameter (the authors': only C is trained).
+      c_imag_scale: if > 0, C_n is initialized times |Im λ_n|·c_imag_scale (the authors'
+        denoising layer: 1/1000, so a zero-frequency mode starts at C = 0).
+      circular: convolve circularly on the length-L FFT grid (no zero padding; the authors'
+        waves script) instead of the linear convolution on 2L; the Sobolev weight then acts on
+        the L-point grid. Unidirectional conv mode only.
 
     The Sobolev filter is fused into the convolution as in the authors' code: the product
     rfft(u)·rfft(K) on the 2L grid is weighted by (1 + k/c)^β before the inverse transform, so it
@@ -337,15 +355,18 @@ class S4D(_SobolevMixin, nn.Module):
     real_transform: str = "none"
     dt_transform: str = "exp"
     backward_strict: bool = False
+    real_init: float | None = None
+    imag_offset: float = 0.0
+    integrator_re: float | None = None
     n_ssm: int | None = None
     train_b: bool = True
+    c_imag_scale: float = 0.0
+    circular: bool = False
     param_dtype: Dtype = jnp.float32
 
     def system(self, H: int) -> dict[str, jax.Array]:
         """Create the parameters; return Λ (H,N), B (H,N), C (n_dir,H,N), D (H,), Δ (H,)."""
-        lam0, _ = ssm_init.eigensystem(
-            self.lambda_init, self.state_size, 1, self.alpha, self.conj_sym
-        )
+        lam0, _ = initial_modes(self)
         G = H if self.n_ssm is None else int(self.n_ssm)
         if G < 1 or H % G:
             raise ValueError(f"n_ssm={self.n_ssm} must divide the number of features H={H}")
@@ -354,7 +375,10 @@ class S4D(_SobolevMixin, nn.Module):
         n_dir = 2 if self.bidirectional else 1
 
         def bc_init(key: jax.Array) -> tuple[jax.Array, jax.Array]:
-            return ssm_init.s4d_BC(key, H, N, n_dir, self.param_dtype)
+            B, C = ssm_init.s4d_BC(key, H, N, n_dir, self.param_dtype)
+            if self.c_imag_scale:  # the authors' denoising layer: C_n ∝ |Im λ_n|
+                C = C * jnp.asarray(np.abs(lam0[0].imag) * self.c_imag_scale, C.real.dtype)
+            return B, C
 
         return _create_system(self, lam0, (H,), bc_init, H, train_b=self.train_b)
 
@@ -367,6 +391,8 @@ class S4D(_SobolevMixin, nn.Module):
         lam_bar, gamma = discretize(sys["Lambda"], sys["dt"][:, None], self.discretization)
         b_bar = gamma * sys["B"]  # (H, N)
         beta = self.sobolev_exponent(H, self.param_dtype) if self.sobolev_active() else None
+        if self.circular and (self.mode != "conv" or self.bidirectional):
+            raise ValueError("circular=True needs mode='conv' and a unidirectional layer")
         if self.mode == "conv":
             cb = sys["C"] * b_bar  # (n_dir, H, N)
             k = vandermonde_kernel(lam_bar, cb, L, self.conj_sym)  # (n_dir, H, L)
@@ -374,9 +400,10 @@ class S4D(_SobolevMixin, nn.Module):
                 k = two_sided_kernel(k[0].T, k[1].T, strict=self.backward_strict)
             else:
                 k = k[0].T
-            # (L+1, H) as fft_conv documents, built time-last (its transpose is free in XLA)
-            weight = None if beta is None else sobolev_weight_t(2 * L, beta, self.sobolev_c).T
-            y = fft_conv(u, k.astype(u.dtype), weight)
+            n = L if self.circular else 2 * L
+            # (n/2+1, H) as fft_conv documents, built time-last (its transpose is free in XLA)
+            weight = None if beta is None else sobolev_weight_t(n, beta, self.sobolev_c).T
+            y = fft_conv(u, k.astype(u.dtype), weight, n_fft=n)
         elif self.mode == "scan":
             if beta is not None:
                 raise ValueError(
@@ -433,8 +460,10 @@ def torch_linear_init() -> tuple[Callable, Callable]:
     return kernel, bias
 
 
-def make_norm(kind: str, train: bool, param_dtype: Dtype, name: str) -> nn.Module:
-    """A "batch" (momentum 0.9, batch statistics while training) or "layer" norm module."""
+def make_norm(kind: str, train: bool, param_dtype: Dtype, name: str) -> Callable:
+    """A "batch" (momentum 0.9, batch statistics while training), "layer" or "none" norm."""
+    if kind == "none":
+        return lambda x: x
     if kind == "batch":
         return nn.BatchNorm(
             use_running_average=not train, momentum=0.9, param_dtype=param_dtype, name=name
@@ -447,7 +476,8 @@ class SequenceBlock(nn.Module):
 
     Attributes:
       ssm: a factory (e.g. ``functools.partial(S5, state_size=64)``) called as ``ssm(name="ssm")``.
-      norm: "batch" or "layer". prenorm: normalize before the SSM (else after the residual).
+      norm: "batch", "layer" or "none". prenorm: normalize before the SSM (else after the
+        residual). residual: add the block's input to its output (False: a plain layer).
       activation: "gelu", "full_glu", "half_glu1" or "half_glu2" (S5's definitions).
       dropout: rate, tied over time (one mask per sequence and feature).
       dropout_sites: where dropout is applied, each with its own mask: "pre_act" (the SSM output,
@@ -466,6 +496,7 @@ class SequenceBlock(nn.Module):
     dropout_sites: tuple[str, ...] = ("post_act", "post_glu")
     gelu: str = "tanh"
     glu_init: str = "lecun"
+    residual: bool = True
     param_dtype: Dtype = jnp.float32
 
     @nn.compact
@@ -511,7 +542,8 @@ class SequenceBlock(nn.Module):
             g = drop("post_act", act(x))
             x = x * jax.nn.sigmoid(dense(name="out2")(g))
             x = drop("post_glu", x)
-        x = skip + x
+        if self.residual:
+            x = skip + x
         if not self.prenorm:
             x = make_norm(self.norm, train, self.param_dtype, "norm")(x)
         return x

@@ -5,7 +5,8 @@
   then a dense layer), LRA retrieval (two towers share the encoder; [u, v, u-v, u*v] -> MLP),
   regression (pooled -> K outputs) and sequence regression (a dense layer per step);
 * ``model.kind = "linear"``: the paper's denoising model, one bare linear SSM layer from the input
-  channels to themselves (no encoder, norm, nonlinearity or head).
+  channels to themselves (no encoder, norm, nonlinearity or head), optionally followed by an
+  affine map mixing the channels (``model.output_map = "affine"``, parameters ``mix``).
 
 All models are called as ``model.apply(variables, inputs, lengths=None, train=False)``.
 """
@@ -21,7 +22,7 @@ import jax
 import jax.numpy as jnp
 
 from freqssm.data.base import Meta
-from freqssm.layers import S4D, S5, SequenceBlock, make_norm
+from freqssm.layers import S4D, S5, SequenceBlock, make_norm, torch_linear_init
 
 
 def ssm_factory(s: Any) -> Callable[..., nn.Module]:
@@ -45,12 +46,22 @@ def ssm_factory(s: Any) -> Callable[..., nn.Module]:
         real_transform=s.real_transform,
         dt_transform=s.dt_transform,
         backward_strict=s.backward_strict,
+        real_init=s.real_init,
+        imag_offset=s.imag_offset,
+        integrator_re=s.integrator_re,
     )
     if s.mode != "auto":
         common["mode"] = s.mode
     if s.kind == "s5":
         return functools.partial(S5, blocks=s.blocks, b_init=s.b_init, c_init=s.c_init, **common)
-    return functools.partial(S4D, n_ssm=s.n_ssm, train_b=s.train_b, **common)
+    return functools.partial(
+        S4D,
+        n_ssm=s.n_ssm,
+        train_b=s.train_b,
+        c_imag_scale=s.c_imag_scale,
+        circular=s.circular,
+        **common,
+    )
 
 
 def masked_mean(x: jax.Array, lengths: jax.Array | None) -> jax.Array:
@@ -95,6 +106,7 @@ class Backbone(nn.Module):
                 dropout_sites=tuple(c.dropout_sites),
                 gelu=c.gelu,
                 glu_init=c.glu_init,
+                residual=c.residual,
                 name=f"block{i}",
             )(x, train)
         if c.prenorm:  # the last block's output has not been normalized yet
@@ -123,7 +135,15 @@ class SequenceModel(nn.Module):
         """
         c, meta = self.cfg, self.meta
         if c.kind == "linear":
-            return ssm_factory(c.ssm)(name="ssm")(inputs, train=train)
+            y = ssm_factory(c.ssm)(name="ssm")(inputs, train=train)
+            if c.output_map == "affine":  # the authors' denoising layer: a C x C map plus bias
+                kernel, bias = torch_linear_init()
+                C = inputs.shape[-1]
+                dense = nn.Dense(
+                    C, kernel_init=kernel, bias_init=functools.partial(bias, fan_in=C), name="mix"
+                )
+                y = dense(y)
+            return y
         pool = masked_mean if c.pooling == "mean" else last_step
         backbone = Backbone(c, meta, name="backbone")
         if meta.output_kind == "retrieval":

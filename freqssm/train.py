@@ -65,8 +65,22 @@ def per_example(meta: Meta, out: jax.Array, targets: jax.Array) -> dict[str, jax
         return {"loss": loss, "accuracy": (jnp.argmax(out, -1) == targets).astype(jnp.float32)}
     err = (out - targets) ** 2
     if meta.output_kind == "regression":  # (B, K): keep the per-target errors
-        return {"loss": jnp.mean(err, -1), "mse_per_target": err}
+        return {
+            "loss": jnp.mean(err, -1),
+            "mse_per_target": err,
+            "mae_per_target": jnp.abs(out - targets),
+        }
     return {"loss": jnp.mean(err, axis=tuple(range(1, err.ndim)))}
+
+
+PER_TARGET = "_per_target"
+
+
+def per_target(key: str, values: np.ndarray, meta: Meta) -> dict[str, float]:
+    """``mse_per_target`` (K,) -> {"mse_<name>": ...} with the task's target names."""
+    names = meta.extra.get("names") or [str(i) for i in range(len(values))]
+    prefix = key.removesuffix(PER_TARGET)
+    return {f"{prefix}_{n}": float(x) for n, x in zip(names, values, strict=True)}
 
 
 def higher_is_better(meta: Meta) -> bool:
@@ -222,9 +236,8 @@ def evaluate(
     out = {}
     for k, v in total.items():
         v = v / n
-        if k == "mse_per_target":
-            names = meta.extra.get("names") or [str(i) for i in range(len(v))]
-            out.update({f"mse_{name}": float(x) for name, x in zip(names, v, strict=True)})
+        if k.endswith(PER_TARGET):
+            out.update(per_target(k, v, meta))
         else:
             out[k] = float(v)
     return out
@@ -399,9 +412,8 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str | Path) -> d
             if k == "ok":
                 continue
             v = np.mean([np.asarray(m[k], np.float64) for m in host], axis=0)
-            if k == "mse_per_target":
-                names = meta.extra.get("names") or [str(i) for i in range(len(v))]
-                agg.update({f"train/mse_{n}": float(x) for n, x in zip(names, v, strict=True)})
+            if k.endswith(PER_TARGET):
+                agg.update({f"train/{n}": x for n, x in per_target(k, v, meta).items()})
             else:
                 agg[f"train/{k}"] = float(v)
         now = time.perf_counter()

@@ -2,8 +2,9 @@
 
     python scripts/sweep.py --config configs/waves.py --root runs/waves_sweep \\
         --grid model.ssm.alpha=0.1,1,10 --grid model.ssm.sobolev.beta=-1,0,1 [--parallel 2] \\
-        [--set train.steps=500]
+        [--set train.steps=500] [--zip model.ssm.alpha=1,100 --zip model.ssm.sobolev.beta=0,1]
 
+``--zip`` keys are walked together (their i-th values form one point), crossed with the grid.
 Each grid point runs ``python -m freqssm.train`` in its own workdir ``<root>/<key=value,...>``
 with wandb group ``<root name>`` (so the runs sit together in wandb), as a separate process
 (``--parallel N`` at a time). Finished points are not rerun (their ``results.json`` exists);
@@ -43,11 +44,18 @@ def short(key: str) -> str:
     return key.rsplit(".", 1)[-1]
 
 
-def points(grid: list[tuple[str, list[str]]]) -> list[dict[str, str]]:
-    keys = [k for k, _ in grid]
-    return [
-        dict(zip(keys, combo, strict=True)) for combo in itertools.product(*(v for _, v in grid))
-    ]
+def points(
+    grid: list[tuple[str, list[str]]], zipped: list[tuple[str, list[str]]] = ()
+) -> list[dict[str, str]]:
+    """The product of the ``grid`` axes and one axis walking the ``zipped`` keys together."""
+    axes = [[{k: v} for v in vals] for k, vals in grid]
+    if zipped:
+        lengths = {len(vals) for _, vals in zipped}
+        if len(lengths) != 1:
+            raise SystemExit("error: every --zip key needs the same number of values")
+        axes.append([dict(zip([k for k, _ in zipped], vs, strict=True))
+                     for vs in zip(*(v for _, v in zipped), strict=True)])  # fmt: skip
+    return [{k: v for part in combo for k, v in part.items()} for combo in itertools.product(*axes)]
 
 
 def run_name(point: dict[str, str]) -> str:
@@ -146,6 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", required=True, help="config file, optionally file.py:variant")
     ap.add_argument("--root", required=True, help="folder for the runs and the summary")
     ap.add_argument("--grid", action="append", default=[], help="key=v1,v2,... (repeatable)")
+    ap.add_argument(
+        "--zip",
+        action="append",
+        default=[],
+        help="key=v1,v2,... walked together with the other --zip keys (pairs, not a grid)",
+    )
     ap.add_argument("--set", action="append", default=[], help="fixed override key=value")
     ap.add_argument("--parallel", type=int, default=1, help="runs at a time (processes)")
     ap.add_argument("--dry-run", action="store_true", help="print the commands only")
@@ -154,10 +168,10 @@ def main(argv: list[str] | None = None) -> int:
 
     root = Path(args.root)
     root.mkdir(parents=True, exist_ok=True)
-    grid = parse_grid(args.grid)
+    grid, zipped = parse_grid(args.grid), parse_grid(args.zip)
     group = root.name
     jobs = []
-    for point in points(grid):
+    for point in points(grid, zipped):
         wd = root / run_name(point)
         jobs.append((point, wd, command(args.config, wd, point, args.set, group)))
     (root / "commands.txt").write_text("\n".join(" ".join(c) for _, _, c in jobs) + "\n")
@@ -183,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         codes = list(pool.map(run, jobs))
     table = summarize(root, [(p, wd) for p, wd, _ in jobs])
     if args.mean_over:
-        out = mean_over(root, table, args.mean_over, [k for k, _ in grid])
+        out = mean_over(root, table, args.mean_over, [k for k, _ in grid + zipped])
         print(f"[sweep] mean over {args.mean_over}: {out}")
     done = sum(r["status"] == "done" for r in table)
     print(f"[sweep] summary: {root / 'summary.md'} ({done}/{len(table)} done)")

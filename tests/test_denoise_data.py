@@ -194,3 +194,38 @@ def test_missing_tfds_dataset_names_build_command(tmp_path):
     assert str(tmp_path) in str(info.value)
     with pytest.raises(DataError):
         build(ml_collections.ConfigDict({**cfg.to_dict(), "source": "no_such_dataset_xyz"}))
+
+
+# ------------------------------------------------------------------ the authors' stripes
+
+
+@pytest.mark.parametrize("orientation", ["vertical", "horizontal"])
+def test_stripes_have_their_stated_frequency_and_amplitudes(orientation):
+    from freqssm.data.denoise import STRIPE_FREQ, stripes
+
+    rows, cols = 64, 32
+    rng = np.random.default_rng(0)
+    noise = stripes((5, rows * cols, 3), (rows, cols), orientation, rng)
+    img = noise.reshape(5, rows, cols, 3)  # row-major, as image_to_sequence lays it out
+    along, across = (2, 1) if orientation == "vertical" else (1, 2)
+    n = img.shape[along]
+    # constant across the other image axis
+    assert np.allclose(np.diff(img, axis=across), 0.0)
+    spec = np.abs(np.fft.rfft(img.astype(np.float64), axis=along))
+    peak = np.argmax(spec, axis=along)
+    # the stated frequency, 2.99433 rad per pixel, falls on rFFT bin n·f/(2π) of that axis
+    assert np.all(np.abs(peak - n * STRIPE_FREQ / (2 * np.pi)) < 1.0)
+    # amplitudes U(0, 1), one per image and channel: the maximum of |a cos| over the axis
+    amp = np.abs(img).max(axis=(1, 2))
+    assert amp.shape == (5, 3) and np.all((amp > 0) & (amp <= 1.0))
+    assert len(np.unique(np.round(amp, 6))) == 15
+    # along the sequence: vertical is near Nyquist (0.953; periodic per row, so on the row
+    # harmonic next to it), horizontal far below it
+    seq = np.abs(np.fft.rfft(noise[0, :, 0].astype(np.float64)))
+    frac = np.argmax(seq) / (rows * cols / 2)
+    if orientation == "vertical":
+        assert abs(frac - STRIPE_FREQ / np.pi) < 1 / cols
+    else:
+        assert frac < 2 / cols
+    with pytest.raises(ValueError, match="orientation"):
+        stripes((rows * cols, 3), (rows, cols), "diagonal", rng)

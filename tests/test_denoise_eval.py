@@ -128,29 +128,47 @@ def _fake_run(root, name, predict, dataset, alpha, beta):
     wd = root / name
     task = evaluate(cfg, predict, dataset, wd)
     (wd / "results.json").write_text(json.dumps({"task": task}))
-    (wd / "config.json").write_text(json.dumps(cfg.to_dict()))
+    (wd / "config.json").write_text(
+        json.dumps({**cfg.to_dict(), "optim": {"lr": 0.03}, "train": {"steps": 3000}})
+    )
 
 
-def test_make_figures_checks_the_claimed_ordering(tmp_path, dataset):
-    """Low-pass -> band-pass -> high-pass along alpha satisfies the claim; a setting that keeps
-    more low-band noise than its predecessor is reported as NOT behaving."""
+def test_make_figures_reads_the_grid_and_checks_the_claimed_ordering(tmp_path, dataset):
+    """Known filters stand in for trained layers: low-pass at the small spacings, high-pass at
+    the flip spacing (alpha reverses the bias), and beta that never changes the band at raw."""
     root = tmp_path / "runs"
-    _fake_run(root, "alpha_enhance", _mask_filter((0.0, 0.02)), dataset, 0.3, 0.0)
-    _fake_run(root, "raw", _mask_filter((0.0, 0.05)), dataset, 1.0, 0.0)  # keeps more low
-    _fake_run(root, "alpha_middle", _mask_filter((0.03, 0.7)), dataset, 10.0, 0.0)
-    _fake_run(root, "alpha_flip", _mask_filter((0.2, 1.0)), dataset, 150.0, 0.0)
+    low_pass, high_pass = _mask_filter((0.0, 0.05)), _mask_filter((0.2, 1.0))
+    for a, b in [(a, b) for a in make_figures.SPACINGS for b in make_figures.BETAS]:
+        f = high_pass if a == "flip" else low_pass
+        _fake_run(root, make_figures._point("grid", a, b).name, f, dataset, 1.0, b)
+    for s in make_figures.SEEDS:  # the same verdicts with another seed
+        _fake_run(root, s.name, high_pass if s.spacing == "flip" else low_pass, dataset, 1.0, 0)
+    long = make_figures.STEPS[0]  # enhance at beta 0: a changed verdict must be reported
+    _fake_run(root, long.name, high_pass, dataset, 1.0, 0.0)
+    legacy = {s.name: s for s in make_figures.LEGACY}
+    _fake_run(root, "legacy/alpha_enhance", _mask_filter((0.0, 0.02)), dataset, 0.3, 0.0)
+    _fake_run(root, "legacy/raw", low_pass, dataset, 1.0, 0.0)  # keeps more low
+    _fake_run(root, "legacy/alpha_middle", _mask_filter((0.03, 0.7)), dataset, 10.0, 0.0)
+    _fake_run(root, "legacy/alpha_flip", high_pass, dataset, 150.0, 0.0)
+    assert "legacy/alpha_flip" in legacy
     out = tmp_path / "results"
     make_figures.main(["denoise", "--root", str(root), "--out", str(out), "--no-run"])
     md = (out / "denoise.md").read_text()
     assert (out / "denoise.png").stat().st_size > 10_000
+    assert "alpha alone reverses the bias" in md
+    assert "flip: low" in md and "raw: high" in md
+    assert "beta at the raw spacing" in md and "beta never changes the band removed (high)" in md
+    assert "beta at the flip spacing" in md
+    assert "high → low (CHANGED)" in md and "Some verdicts change" in md
+    assert "| flip | " in md and "(low removed)" in md
     rows = {line.split("|")[1].strip(): line for line in md.splitlines() if line.startswith("| `")}
-    assert "no vs alpha_enhance" in rows["`raw` (untuned: alpha raw, beta = 0)"]
-    assert "low does NOT fall" in rows["`raw` (untuned: alpha raw, beta = 0)"]
-    middle = next(v for k, v in rows.items() if k.startswith("`alpha_middle`"))
-    assert "yes vs raw" in middle and "| yes vs raw (" in middle  # the high-band share rises too
-    flip = next(v for k, v in rows.items() if k.startswith("`alpha_flip`"))
-    assert "yes vs alpha_middle" in flip and "IS inverted" in flip
-    assert "| beta_enhance |" in md and "not run" in md
+    raw = rows["`legacy/raw` (untuned: alpha raw, beta = 0)"]
+    assert "no vs legacy/alpha_enhance" in raw and "low does NOT fall" in raw
+    middle = next(v for k, v in rows.items() if k.startswith("`legacy/alpha_middle`"))
+    assert "yes vs legacy/raw" in middle and "| yes vs legacy/raw (" in middle
+    flip = next(v for k, v in rows.items() if k.startswith("`legacy/alpha_flip`"))
+    assert "yes vs legacy/alpha_middle" in flip and "IS inverted" in flip
+    assert "| legacy/beta_enhance |" in md and "not run" in md
 
 
 def test_denoise_smoke_config_trains_and_evaluates(tmp_path):
@@ -169,3 +187,65 @@ def test_denoise_smoke_config_trains_and_evaluates(tmp_path):
     for key in ("mse", "psnr", "survival_low", "survival_high", "gain2_low_band"):
         assert np.isfinite(task[key]), key
     assert (wd / "denoise_examples.png").exists() and (wd / "denoise_transfer.png").exists()
+
+
+def _denoise_config(variant):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("denoise_cfg", REPO / "configs" / "denoise.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod, mod.get_config(variant)
+
+
+def test_authors_variant_trains_only_c_and_the_affine_map(tmp_path):
+    import jax
+
+    from freqssm import models
+    from freqssm.train import load_run, train_and_evaluate
+
+    _, cfg = _denoise_config("smoke,authors,alpha_flip")
+    cfg.train.progress = False
+    res = train_and_evaluate(cfg, tmp_path)
+    for key in ("stripes_vertical_mse", "stripes_horizontal_mse", "survival_low"):
+        assert np.isfinite(res["task"][key]), key
+    _, meta, model, trained = load_run(tmp_path)
+    init = model.init(jax.random.key(cfg.seed), *models.example_inputs(meta, 2))["params"]
+    p0, p1 = init["ssm"], trained["params"]["ssm"]
+    assert "B" not in p1 and "D" not in p1
+    for name in ("Lambda_re", "Lambda_im", "log_dt"):  # frozen: bit-identical after training
+        assert np.array_equal(np.asarray(p0[name]), np.asarray(p1[name])), name
+    assert not np.allclose(p0["C"], p1["C"])
+    assert not np.allclose(init["mix"]["kernel"], trained["params"]["mix"]["kernel"])
+    # the affine map mixes the channels: output = ssm(x) @ W + b
+    x = np.random.default_rng(0).standard_normal((1, meta.seq_len, 3)).astype(np.float32)
+    y = np.asarray(model.apply(trained, x))
+    ssm_only = models.ssm_factory(cfg.model.ssm)()
+    z = np.asarray(ssm_only.apply({"params": p1}, x))
+    mix = trained["params"]["mix"]
+    np.testing.assert_allclose(y, z @ np.asarray(mix["kernel"]) + np.asarray(mix["bias"]),
+                               rtol=1e-4, atol=1e-5)  # fmt: skip
+    # an input on channel 1 alone reaches output channels 0 and 2
+    x1 = np.zeros_like(x)
+    x1[..., 1] = x[..., 1]
+    dy = np.asarray(model.apply(trained, x1)) - np.asarray(model.apply(trained, 0 * x))
+    assert np.abs(dy[..., 0]).max() > 1e-3 and np.abs(dy[..., 2]).max() > 1e-3
+
+
+def test_denoise_variants_combine_and_scale_to_the_grid():
+    mod, cfg = _denoise_config("authors,alpha_flip,beta_enhance")
+    s = cfg.model.ssm
+    assert s.real_init == -3.0 and s.train_b is False and cfg.model.output_map == "affine"
+    # Re -3: dt = 1e-4 · 128/32 and alpha = step/π (Im λ_n·dt = step·n·dt_paper at our grid)
+    assert s.dt_min == s.dt_max == pytest.approx(4e-4)
+    assert s.alpha == pytest.approx(490.52 / np.pi) and s.sobolev.beta == -1.0
+    _, ours = _denoise_config("alpha_flip")
+    assert ours.model.ssm.dt_min == pytest.approx(2.4e-3)
+    # the same λ·dt in both set-ups
+    assert ours.model.ssm.alpha * ours.model.ssm.dt_min == pytest.approx(s.alpha * s.dt_min)
+    assert set(ours.optim.frozen) == {"Lambda_re", "Lambda_im", "B", "log_dt"}
+    _, legacy = _denoise_config("legacy")
+    assert "Lambda_im" not in legacy.optim.frozen and legacy.train.steps == 960
+    for bad in ("alpha_flip,alpha_raw", "gamma_flip", "beta_2"):
+        with pytest.raises(ValueError, match="variant"):
+            mod.get_config(bad)

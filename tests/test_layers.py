@@ -545,3 +545,61 @@ def test_exact_gelu_and_torch_glu_init():
         assert np.abs(k).max() <= bound and np.abs(b).max() <= bound
         np.testing.assert_allclose(k.var(), bound**2 / 3, rtol=0.05)
         assert np.abs(b).max() > bound / 2  # not Flax's zero bias
+
+
+def test_authors_denoising_modes_and_c_scaling(x64):
+    import math
+
+    x = jnp.asarray(np.random.default_rng(18).standard_normal((1, 16, 3)))
+    kw = dict(state_size=16, alpha=2.0, param_dtype=jnp.float64)
+    plain = S4D(**kw).init(jax.random.key(0), x)["params"]
+    m = S4D(real_init=-3.0, integrator_re=-math.exp(-5), c_imag_scale=1e-3, **kw)
+    p = m.init(jax.random.key(0), x)["params"]
+    lam = np.asarray(ssm_system(p)["Lambda"])
+    np.testing.assert_array_equal(lam[:, 0], -math.exp(-5) + 0j)  # the integrator
+    np.testing.assert_array_equal(lam[:, 1:].real, -3.0)
+    want = np.broadcast_to(2.0 * np.pi * np.arange(1, 8), lam[:, 1:].shape)
+    np.testing.assert_allclose(lam[:, 1:].imag, want, rtol=1e-12)
+    # C starts times |Im λ_n| / 1000 (same random draw): mode 0 at zero
+    ratio = np.asarray(p["C"]) / np.asarray(plain["C"])
+    np.testing.assert_allclose(
+        ratio[..., 1:, :],
+        np.broadcast_to((2.0 * np.pi * np.arange(1, 8) / 1000)[:, None], ratio[..., 1:, :].shape),
+        rtol=1e-12,
+    )
+    assert np.all(np.asarray(p["C"])[..., 0, :] == 0)
+    off = S4D(state_size=16, imag_offset=1.3, param_dtype=jnp.float64).init(jax.random.key(0), x)
+    np.testing.assert_allclose(
+        off["params"]["Lambda_im"][0], np.pi * (np.arange(8) + 1.3), rtol=1e-12
+    )
+
+
+@pytest.mark.parametrize("beta", [0.0, 1.0])
+def test_circular_convolution_equals_the_circular_sum(x64, beta):
+    H, L, c = 2, 24, 10.0
+    u = np.random.default_rng(19).standard_normal((2, L, H))
+    m = S4D(state_size=8, circular=True, beta=beta, sobolev_c=c, dt_min=0.05, dt_max=0.3,
+            param_dtype=jnp.float64)  # fmt: skip
+    v, y = init_apply(m, jnp.asarray(u))
+    s = system_of(m, v, H)
+    lam_bar = np.exp(s["Lambda"] * s["dt"][:, None])
+    cb = s["C"][0] * (lam_bar - 1) / s["Lambda"] * s["B"]
+    k = 2 * np.einsum("hn,hnl->lh", cb, lam_bar[..., None] ** np.arange(L)).real
+    ref = np.zeros_like(u)
+    for t in range(L):
+        for r in range(L):
+            ref[:, t] += k[(t - r) % L] * u[:, r]
+    if beta:
+        w = (1 + np.arange(L // 2 + 1) / c) ** beta
+        ref = np.fft.irfft(np.fft.rfft(ref, axis=1) * w[:, None], n=L, axis=1)
+    assert rel_err(y, ref + s["D"] * u) < 1e-10
+    with pytest.raises(ValueError, match="circular"):
+        S4D(state_size=8, circular=True, bidirectional=True).init(jax.random.key(0), u)
+
+
+def test_plain_block_without_norm_or_residual():
+    block = SequenceBlock(ssm=_Identity, norm="none", residual=False, activation="gelu")
+    x = jax.random.normal(jax.random.key(6), (2, 8, 4))
+    v = block.init(jax.random.key(0), x)
+    assert not v.get("params")  # no norm parameters
+    np.testing.assert_allclose(block.apply(v, x), nn.gelu(x), rtol=1e-6)

@@ -375,3 +375,29 @@ def test_sweep_writes_a_summary(tmp_path):
         )
         == 0
     )
+
+
+def test_sweep_zip_walks_keys_together_and_crosses_the_grid():
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        import sweep
+    finally:
+        sys.path.pop(0)
+    grid = sweep.parse_grid(["seed=0,1"])
+    zipped = sweep.parse_grid(["model.ssm.alpha=1,100", "model.ssm.sobolev.beta=0,1"])
+    pts = sweep.points(grid, zipped)
+    assert pts == [
+        {"seed": s, "model.ssm.alpha": a, "model.ssm.sobolev.beta": b}
+        for s in ("0", "1")
+        for a, b in (("1", "0"), ("100", "1"))
+    ]
+    with pytest.raises(SystemExit, match="same number"):
+        sweep.points([], sweep.parse_grid(["a=1,2", "b=1"]))
+
+
+def test_regression_results_report_mae_per_wave(tmp_path):
+    res = train_and_evaluate(smoke(**{"train.steps": 2, "train.eval_every": 2}), tmp_path)
+    for name in ("low", "moderate", "high"):
+        assert res["test"][f"mae_{name}"] > 0 and res["test"][f"mse_{name}"] > 0
+        # mean |e| <= sqrt(mean e²)
+        assert res["test"][f"mae_{name}"] <= np.sqrt(res["test"][f"mse_{name}"]) + 1e-9

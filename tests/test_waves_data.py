@@ -111,3 +111,22 @@ def test_per_wave_error_known_case():
     masked = per_wave_error(pred, target, mask=np.array([1.0, 0.0]))
     assert masked["moderate"] == pytest.approx(1.0) and masked["high"] == pytest.approx(4.0)
     assert masked["high_rel"] == pytest.approx(np.sqrt(4 / 9))
+
+
+def test_the_authors_set_up_zero_phase_cosines_on_an_amplitude_grid():
+    levels = (0.1, 0.5, 1.0)
+    ds = build(_cfg(frequencies=(1, 4, 32), phase="zero", train_grid=levels, seq_len=128))
+    assert len(ds.train) == 27  # every combination of 3 levels for 3 waves
+    b = ds.train.get(np.arange(27))
+    assert {tuple(r) for r in np.round(b["targets"].astype(np.float64), 6).tolist()} == {
+        (x, y, z) for x in levels for y in levels for z in levels
+    }
+    t = np.arange(128) / 128
+    ref = sum(
+        b["targets"][:, k : k + 1] * np.cos(2 * np.pi * f * t) for k, f in enumerate((1, 4, 32))
+    )
+    np.testing.assert_allclose(b["inputs"][..., 0], ref, atol=1e-5)
+    test = ds.test.get(np.arange(len(ds.test)))["targets"]
+    assert test.min() >= 0 and test.max() <= 1 and len(np.unique(test)) == test.size
+    with pytest.raises(DataError, match="phase"):
+        build(_cfg(phase="sine"))

@@ -269,6 +269,44 @@ def corrupt(
     return noisy
 
 
+STRIPE_FREQ = 2.99433  # rad per pixel: the authors' stripe frequency (0.953 of Nyquist)
+STRIPE_KINDS = ("vertical", "horizontal")
+
+
+def stripes(
+    shape: Sequence[int],
+    grid: Sequence[int],
+    orientation: str,
+    rng: np.random.Generator,
+    freq: float = STRIPE_FREQ,
+) -> np.ndarray:
+    """The authors' stripe noise: a_c · cos(freq · column) or a_c · cos(freq · row).
+
+    Each image and channel gets its own amplitude a_c ~ U(0, 1). "vertical" stripes vary along
+    the columns, i.e. with every sample of the sequence (freq rad/sample: high frequency);
+    "horizontal" stripes vary along the rows, so along the sequence they are constant for a row of
+    ``cols`` samples and change from row to row (low frequency, about freq/cols rad/sample).
+
+    Args:
+      shape: (L, C) or (B, L, C) with L = rows * cols.
+      grid: (rows, cols) of the image the sequence was read from (row-major).
+      orientation: "vertical" or "horizontal".
+    Returns:
+      float32 noise of ``shape``.
+    """
+    if orientation not in STRIPE_KINDS:
+        raise ValueError(f"stripe orientation {orientation!r} is not one of {STRIPE_KINDS}")
+    shape = tuple(int(n) for n in shape)
+    rows, cols = (int(g) for g in grid)
+    if shape[-2] != rows * cols:
+        raise ValueError(f"sequence length {shape[-2]} is not rows x cols = {rows} x {cols}")
+    t = np.arange(rows * cols)
+    index = t % cols if orientation == "vertical" else t // cols
+    wave = np.cos(freq * index)[:, None]  # (L, 1)
+    amp = rng.uniform(0.0, 1.0, (*shape[:-2], 1, shape[-1]))
+    return (amp * wave).astype(np.float32)
+
+
 def _sq_norm(x: Any) -> float:
     return float(np.sum(np.square(np.asarray(x, dtype=np.float64))))
 

@@ -1,6 +1,7 @@
 """The synthetic waves task: regress the amplitudes of a low, a moderate and a high frequency wave.
 
-Each input is a superposition of K (default 3) sinusoids sampled at L points,
+Each input is a superposition of K (default 3) sinusoids sampled at L points (synthesized per
+batch, so long sequences cost no memory),
 
     u_j = sum_k a_k sin(2 pi f_k j / L + phi_k),    j = 0 .. L-1,
 
@@ -28,6 +29,10 @@ frequencies    None      cycles per sequence, increasing; None -> the defaults a
 amp_low        0.0       lower end of the amplitude distribution
 amp_high       1.0       upper end of the amplitude distribution
 noise          0.0       std of i.i.d. Gaussian noise added to the inputs (not the targets)
+phase          "random"  "random": phases U(0, 2π); "zero": zero-phase cosines (the authors')
+train_grid     None      amplitude levels: the training set is every combination of them for
+                         the K waves (the authors': 0.1, ..., 1.0, 10^4 examples); n_train is
+                         then ignored
 n_train        4096      examples per split ...
 n_val          512
 n_test         512
@@ -37,15 +42,17 @@ seed           0         splits use the independent streams default_rng([seed, 0
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from freqssm.data.base import ArraySource, DataError, Dataset, Meta
+from freqssm.data.base import DataError, Dataset, Meta
 
 DEFAULT_NYQUIST_FRACTIONS = (1 / 128, 1 / 8, 25 / 32)
 WAVE_NAMES = ("low", "moderate", "high")
+PHASES = ("random", "zero")
 _SPLIT_STREAM = {"train": 0, "val": 1, "test": 2}
 
 
@@ -84,31 +91,49 @@ def _check_frequencies(freqs: Sequence[float], seq_len: int) -> np.ndarray:
     return f
 
 
-def make_waves(
-    rng: np.random.Generator,
-    n: int,
-    seq_len: int,
-    frequencies: Sequence[float],
-    amp_low: float = 0.0,
-    amp_high: float = 1.0,
-    noise: float = 0.0,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Draw ``n`` examples.
+@dataclasses.dataclass
+class WaveSource:
+    """Examples synthesized on :meth:`get` from their amplitudes and phases (no stored signals).
 
-    Returns:
-      inputs: (n, seq_len, 1) float32, the superposed waves (plus noise).
-      targets: (n, K) float32, the amplitudes, K = len(frequencies).
+    Example i is u_j = Σ_k amps[i, k] sin(2π f_k j / L + phases[i, k]) (+ noise drawn with
+    ``default_rng([noise_seed, i])`` when ``noise`` > 0); a long sequence costs memory only while
+    its batch is built.
     """
-    f = _check_frequencies(frequencies, seq_len)
-    amps = rng.uniform(amp_low, amp_high, size=(n, len(f)))
-    phases = rng.uniform(0.0, 2 * np.pi, size=(n, len(f)))
-    t = np.arange(seq_len, dtype=np.float64) / seq_len
-    u = np.zeros((n, seq_len), dtype=np.float64)
-    for k in range(len(f)):  # loop over K keeps memory at one (n, L) buffer
-        u += amps[:, k : k + 1] * np.sin(2 * np.pi * f[k] * t[None, :] + phases[:, k : k + 1])
-    if noise > 0:
-        u += noise * rng.standard_normal(u.shape)
-    return u[..., None].astype(np.float32), amps.astype(np.float32)
+
+    amps: np.ndarray  # (n, K)
+    phases: np.ndarray  # (n, K)
+    frequencies: np.ndarray  # (K,) cycles per sequence
+    seq_len: int
+    noise: float = 0.0
+    noise_seed: tuple[int, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.amps)
+
+    def get(self, indices: np.ndarray) -> dict[str, np.ndarray]:
+        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+        t = np.arange(self.seq_len, dtype=np.float64) / self.seq_len
+        u = np.zeros((len(idx), self.seq_len), dtype=np.float64)
+        for k, f in enumerate(self.frequencies):  # one (B, L) buffer
+            u += self.amps[idx, k : k + 1] * np.sin(
+                2 * np.pi * f * t[None, :] + self.phases[idx, k : k + 1]
+            )
+        if self.noise > 0:
+            for r, i in enumerate(idx):
+                rng = np.random.default_rng([*self.noise_seed, int(i)])
+                u[r] += self.noise * rng.standard_normal(self.seq_len)
+        return {
+            "inputs": u[..., None].astype(np.float32),
+            "targets": self.amps[idx].astype(np.float32),
+        }
+
+
+def grid_amplitudes(levels: Sequence[float], k: int) -> np.ndarray:
+    """Every combination of ``levels`` for ``k`` waves: (len(levels)**k, k) float64."""
+    lv = np.asarray(levels, dtype=np.float64)
+    if lv.ndim != 1 or len(lv) == 0:
+        raise DataError(f"data.train_grid must be a non-empty list of amplitudes, got {levels!r}")
+    return np.stack(np.meshgrid(*([lv] * k), indexing="ij"), axis=-1).reshape(-1, k)
 
 
 def build(cfg: Any) -> Dataset:
@@ -119,13 +144,17 @@ def build(cfg: Any) -> Dataset:
     seq_len = int(cfg.get("seq_len", 1024))
     freqs = cfg.get("frequencies", None)
     freqs = default_frequencies(seq_len) if freqs is None else tuple(freqs)
-    _check_frequencies(freqs, seq_len)
+    f = _check_frequencies(freqs, seq_len)
     amp_low = float(cfg.get("amp_low", 0.0))
     amp_high = float(cfg.get("amp_high", 1.0))
     if not amp_high > amp_low:
         raise DataError(f"data.amp_high={amp_high} must exceed data.amp_low={amp_low}")
     noise = float(cfg.get("noise", 0.0))
     seed = int(cfg.get("seed", 0))
+    phase = str(cfg.get("phase", "random"))
+    if phase not in PHASES:
+        raise DataError(f"data.phase={phase!r} must be one of {PHASES}")
+    train_grid = cfg.get("train_grid", None)
     sizes = {
         "train": int(cfg.get("n_train", 4096)),
         "val": int(cfg.get("n_val", 512)),
@@ -134,8 +163,15 @@ def build(cfg: Any) -> Dataset:
     splits = {}
     for name, n in sizes.items():
         rng = np.random.default_rng([seed, _SPLIT_STREAM[name]])
-        x, y = make_waves(rng, n, seq_len, freqs, amp_low, amp_high, noise)
-        splits[name] = ArraySource({"inputs": x, "targets": y})
+        if name == "train" and train_grid is not None:
+            amps = grid_amplitudes(train_grid, len(f))
+        else:
+            amps = rng.uniform(amp_low, amp_high, size=(n, len(f)))
+        if phase == "random":
+            phases = rng.uniform(0.0, 2 * np.pi, size=amps.shape)
+        else:  # zero-phase cosines: cos(x) = sin(x + π/2)
+            phases = np.full(amps.shape, np.pi / 2)
+        splits[name] = WaveSource(amps, phases, f, seq_len, noise, (seed, _SPLIT_STREAM[name]))
     names = wave_names(len(freqs))
     meta = Meta(
         seq_len=seq_len,
@@ -144,10 +180,12 @@ def build(cfg: Any) -> Dataset:
         output_kind="regression",
         n_outputs=len(freqs),
         extra={
-            "frequencies": [float(f) for f in freqs],
+            "frequencies": [float(x) for x in freqs],
             "names": names,
             "amp_range": [amp_low, amp_high],
             "noise": noise,
+            "phase": phase,
+            "train_grid": None if train_grid is None else [float(a) for a in train_grid],
         },
     )
     return Dataset(train=splits["train"], val=splits["val"], test=splits["test"], meta=meta)

@@ -57,13 +57,35 @@ def diagonalize_hippo(n: int) -> tuple[np.ndarray, np.ndarray]:
     return re + 1j * im, V
 
 
-def s4d_lin(n_modes: int, alpha: float = 1.0) -> np.ndarray:
-    """S4D-Lin eigenvalues λ_n = -1/2 + i·alpha·π·n, n = 0..n_modes-1; shape (n_modes,) complex128.
+def s4d_lin(n_modes: int, alpha: float = 1.0, offset: float = 0.0) -> np.ndarray:
+    """S4D-Lin eigenvalues λ_n = -1/2 + i·alpha·π·(n + offset), n = 0..n_modes-1; (n_modes,).
 
-    Paper Sec. 4: the scaled initialization; alpha = 1 is Gu et al.'s S4D-Lin.
+    Paper Sec. 4: the scaled initialization; alpha = 1, offset = 0 is Gu et al.'s S4D-Lin. The
+    authors' released waves script uses offset 1.3 (no mode at zero frequency).
     """
     n = np.arange(n_modes)
-    return -0.5 + 1j * alpha * np.pi * n
+    return -0.5 + 1j * alpha * np.pi * (n + offset)
+
+
+def set_modes(
+    lam: np.ndarray, real: float | None = None, integrator_re: float | None = None
+) -> np.ndarray:
+    """Overwrite parts of an initial spectrum (any shape, modes on the last axis).
+
+    ``real``: every mode's real part (e.g. -3, the authors' denoising layer). ``integrator_re``:
+    mode 0 becomes λ_0 = integrator_re + 0i, a slowly leaking integrator (authors: -exp(-5)).
+    None leaves that part as it is.
+    """
+    lam = np.array(lam, np.complex128)
+    if real is not None:
+        if not real < 0:
+            raise ValueError(f"the real part of the eigenvalues must be < 0, got {real}")
+        lam = real + 1j * lam.imag
+    if integrator_re is not None:
+        if not integrator_re < 0:
+            raise ValueError(f"integrator_re must be < 0, got {integrator_re}")
+        lam[..., 0] = integrator_re
+    return lam
 
 
 def s4d_inv(n_modes: int, alpha: float = 1.0) -> np.ndarray:
@@ -84,13 +106,21 @@ def scale_imag(lam: np.ndarray, alpha: float) -> np.ndarray:
 
 
 def eigensystem(
-    kind: str, state_size: int, blocks: int = 1, alpha: float = 1.0, conj_sym: bool = True
+    kind: str,
+    state_size: int,
+    blocks: int = 1,
+    alpha: float = 1.0,
+    conj_sym: bool = True,
+    imag_offset: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Initial diagonal state matrix for a layer with ``state_size`` = P (full real state size).
 
     The P states are split into ``blocks`` = J blocks of size P/J; each block gets the eigenvalues
     of the size-P/J initialization, and with ``conj_sym`` only the half with Im λ <= 0 (hippo) or
     the first P/(2J) modes (s4d_*) is stored, giving P_s = P/2 stored modes (P_s = P without).
+
+    ``imag_offset`` shifts the S4D-Lin frequencies (:func:`s4d_lin`); it is an error for the
+    other inits.
 
     Returns:
       lam: (P_s,) complex128, imaginary parts already scaled by ``alpha``.
@@ -107,6 +137,8 @@ def eigensystem(
     if conj_sym and size % 2:
         raise ValueError(f"state_size/blocks={size} must be even with conjugate symmetry")
     keep = size // 2 if conj_sym else size
+    if imag_offset and kind != "s4d_lin":
+        raise ValueError(f"imag_offset={imag_offset} applies to the s4d_lin init only")
     if kind == "hippo":
         lam, V = diagonalize_hippo(size)
         lam, V = lam[:keep], V[:, :keep]
@@ -115,8 +147,8 @@ def eigensystem(
         for j in range(blocks):
             Vfull[j * size : (j + 1) * size, j * keep : (j + 1) * keep] = V
         return scale_imag(lam, alpha), Vfull
-    fn = s4d_lin if kind == "s4d_lin" else s4d_inv
-    return np.tile(fn(keep, alpha), blocks), None
+    lam = s4d_lin(keep, alpha, imag_offset) if kind == "s4d_lin" else s4d_inv(keep, alpha)
+    return np.tile(lam, blocks), None
 
 
 def log_dt(

@@ -92,20 +92,25 @@ def two_sided_kernel(k_fwd: jnp.ndarray, k_bwd: jnp.ndarray, strict: bool = Fals
 
 
 def fft_conv(
-    u: jnp.ndarray, k: jnp.ndarray, spectral_weight: jnp.ndarray | None = None
+    u: jnp.ndarray,
+    k: jnp.ndarray,
+    spectral_weight: jnp.ndarray | None = None,
+    n_fft: int | None = None,
 ) -> jnp.ndarray:
     """y = K * u by FFT with zero padding to n = 2L (no circular wrap-around).
 
     Args:
       u: (..., L, H) real input.
       k: (L, H) causal kernel or (2L, H) two-sided kernel from :func:`two_sided_kernel`.
-      spectral_weight: optional (L+1, H) or (L+1, 1) real factor applied to every rfft bin of the
-        product before the inverse transform (the fused Sobolev filter).
+      spectral_weight: optional (n/2+1, H) or (n/2+1, 1) real factor applied to every rfft bin of
+        the product before the inverse transform (the fused Sobolev filter).
+      n_fft: the FFT length n; None means 2L. ``n_fft = L`` with an (L, H) kernel is the circular
+        convolution y_t = Σ_s K[(t - s) mod L] u_s.
     Returns:
       (..., L, H) real output.
     """
     L = u.shape[-2]
-    n = 2 * L
+    n = 2 * L if n_fft is None else int(n_fft)
     # Transform along the last axis, (..., H, L): XLA's CPU FFT wants the transformed axis
     # minor-most anyway, and in this layout the batch reduction in the kernel's gradient
     # (Σ_b conj(Û_b)·Ĝ_b) runs over contiguous (H, n/2+1) slices.
