@@ -123,7 +123,7 @@ def base_config() -> ml_collections.ConfigDict:
     t.checkpoint_every = 200
     t.keep = 2
     t.resume = (
-        "auto"  # "auto": resume a matching run; "force": resume despite config changes; "never"
+        "auto"  # "auto": resume a matching run; "force": despite config changes; "never": refuse
     )
     t.skip_nonfinite = False
     t.analysis = True  # eigenvalue and |G| plots at start and end

@@ -261,6 +261,12 @@ def config_diff(old: dict, new: dict, prefix: str = "") -> list[str]:
 
 
 def _check_resume_config(workdir: Path, cfg: ml_collections.ConfigDict) -> None:
+    ckpts = workdir / "checkpoints"
+    if cfg.train.resume == "never" and ckpts.is_dir() and any(ckpts.rglob("*")):
+        raise ConfigError(
+            f"train.resume=never: {workdir} already holds a run's checkpoints; use a new "
+            "--workdir, or remove that one to start over"
+        )
     path = workdir / "config.json"
     if not path.exists() or cfg.train.resume == "force":
         return
@@ -367,7 +373,7 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str | Path) -> d
 
     plots = workdir / "plots"
     if cfg.train.analysis and start == 0:
-        _frequency_report(state.params, plots, "init", logger, 0)
+        _frequency_report(state.params, cfg.model.ssm, plots, "init", logger, 0)
 
     train_step = jax.jit(
         make_train_step(model, tx, meta, cfg),
@@ -501,7 +507,9 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str | Path) -> d
         "nonfinite_skipped": int(state.nonfinite),
     }
     if cfg.train.analysis:
-        results["frequency"] = _frequency_report(state.params, plots, "final", logger, steps)
+        results["frequency"] = _frequency_report(
+            state.params, cfg.model.ssm, plots, "final", logger, steps
+        )
     task = evaluators.run(cfg, _predictor(model, state, cfg), dataset, workdir)
     if task:
         results["task"] = task
@@ -563,6 +571,16 @@ def _predictor(model: Any, state: TrainState, cfg: Any) -> Callable[[np.ndarray]
     return lambda x: np.asarray(fn(variables, jnp.asarray(x)))
 
 
+def analysis_options(ssm_cfg: Any) -> dict[str, Any]:
+    """The run's settings that its frequency analysis needs besides the parameters."""
+    return {
+        "discretization": ssm_cfg.discretization,
+        "step_rescale": float(ssm_cfg.step_rescale),
+        "clip_eigs": bool(ssm_cfg.clip_eigs),
+        "conj_sym": bool(ssm_cfg.conj_sym),
+    }
+
+
 def _finite(x: Any) -> Any:
     if isinstance(x, float) and not math.isfinite(x):
         return str(x)
@@ -571,10 +589,14 @@ def _finite(x: Any) -> Any:
     return x
 
 
-def _frequency_report(params: Any, out_dir: Path, tag: str, logger: RunLogger, step: int) -> dict:
+def _frequency_report(
+    params: Any, ssm_cfg: Any, out_dir: Path, tag: str, logger: RunLogger, step: int
+) -> dict:
     from freqssm import analysis
 
-    rep = analysis.frequency_report(jax.device_get(params), out_dir, tag)
+    rep = analysis.frequency_report(
+        jax.device_get(params), out_dir, tag, **analysis_options(ssm_cfg)
+    )
     images = {f"plots/{k}_{tag}": v for k, v in rep.items() if k in ("eigs", "transfer")}
     logger.log_images(step, images)
     numbers = {k: float(v) for k, v in rep.items() if k not in ("eigs", "transfer")}

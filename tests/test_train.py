@@ -327,6 +327,42 @@ def test_resume_refuses_a_different_config(tmp_path):
         train_and_evaluate(smoke(**{"train.steps": 2, "model.ssm.alpha": 2.0}), tmp_path)
 
 
+def test_resume_never_refuses_a_workdir_with_checkpoints_and_touches_nothing(tmp_path):
+    kw = {"train.steps": 2, "train.eval_every": 2, "train.analysis": False}
+    train_and_evaluate(smoke(**kw), tmp_path)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    with pytest.raises(ConfigError, match=r"train\.resume=never"):
+        train_and_evaluate(smoke(**kw, **{"train.resume": "never"}), tmp_path)
+    after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert after == before
+    # a fresh workdir trains as usual
+    res = train_and_evaluate(smoke(**kw, **{"train.resume": "never"}), tmp_path / "fresh")
+    assert res["step"] == 2
+
+
+def test_frequency_report_uses_the_runs_discretization_and_step(tmp_path):
+    from freqssm import analysis
+    from freqssm.train import load_run
+
+    over = {
+        "train.steps": 2,
+        "train.eval_every": 2,
+        "model.ssm.discretization": "bilinear",
+        "model.ssm.step_rescale": 3.0,
+        "train.analysis": True,
+    }
+    res = train_and_evaluate(smoke(**over), tmp_path)
+    _, _, _, variables = load_run(tmp_path)
+    params = jax.device_get(variables["params"])
+    own = analysis.summarize(params, discretization="bilinear", step_rescale=3.0)
+    default = analysis.summarize(params)
+    for key, value in res["frequency"].items():
+        assert value == pytest.approx(float(own[key]), rel=1e-6, abs=1e-12), key
+    assert any(
+        float(default[k]) != pytest.approx(float(v), rel=1e-3) for k, v in res["frequency"].items()
+    )
+
+
 def test_sweep_writes_a_summary(tmp_path):
     sys.path.insert(0, str(REPO / "scripts"))
     try:
