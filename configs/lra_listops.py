@@ -1,6 +1,6 @@
 """ListOps (LRA): 10-way classification of nested MAX/MIN/MED/SM expressions, L = 2048.
 
-Data: ``python -m freqssm.data.listops --out $FREQSSM_DATA`` (or the official lra_release
+Data: ``python -m freqssm.datagen.listops --out $FREQSSM_DATA`` (or the official lra_release
 folder ``listops-1000/``).
 
 The authors' model (README, "Fidelity to the paper's setup"; the LRA base in

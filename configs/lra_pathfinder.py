@@ -1,6 +1,6 @@
 """Pathfinder-32 (LRA): are the two dots connected by a path? 32x32 pixels, L = 1024.
 
-Data: ``python -m freqssm.data.pathfinder --out $FREQSSM_DATA --resolution 32 --n 200000``.
+Data: ``python -m freqssm.datagen.pathfinder --out $FREQSSM_DATA --resolution 32 --n 200000``.
 
 The authors' model (README, "Fidelity to the paper's setup"; the LRA base in
 ``freqssm.config.lra_base`` holds what all tasks share): d_model 256, batch norm, alpha 3, one

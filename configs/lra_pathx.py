@@ -1,6 +1,6 @@
 """Path-X (LRA): Pathfinder at 128x128 pixels, L = 16384.
 
-Data: ``python -m freqssm.data.pathfinder --out $FREQSSM_DATA --resolution 128 --n 200000``.
+Data: ``python -m freqssm.datagen.pathfinder --out $FREQSSM_DATA --resolution 128 --n 200000``.
 
 The authors' model (README, "Fidelity to the paper's setup"; the LRA base in
 ``freqssm.config.lra_base`` holds what all tasks share): d_model 128, batch norm, alpha 5, one

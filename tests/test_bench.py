@@ -8,9 +8,9 @@ from pathlib import Path
 import jax.numpy as jnp
 import numpy as np
 
-from freqssm import bench
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+import bench  # noqa: E402
 
 
 def test_bench_quick_writes_the_table(tmp_path):

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from freqssm.data import DataError, build, eval_batches, lra, train_batches
-from freqssm.data.listops import generate, tokenize
+from freqssm.datagen.listops import generate, tokenize
 
 VOCAB = {w: i for i, w in enumerate(lra.LISTOPS_VOCAB)}
 
@@ -154,11 +154,11 @@ def test_listops_missing_folder_names_path_and_command(tmp_path):
         build(_cfg("listops", tmp_path))
     msg = str(info.value)
     assert str(tmp_path / "listops-1000") in msg
-    assert f"python -m freqssm.data.listops --out {tmp_path}" in msg
+    assert f"python -m freqssm.datagen.listops --out {tmp_path}" in msg
     _write_listops(tmp_path, splits=("train", "val"))
     with pytest.raises(DataError, match=r"basic_test\.tsv") as info:
         build(_cfg("listops", tmp_path))
-    assert "python -m freqssm.data.listops" in str(info.value)
+    assert "python -m freqssm.datagen.listops" in str(info.value)
 
 
 @pytest.mark.parametrize(
@@ -547,7 +547,7 @@ def test_pathfinder_missing_names_path_and_command(tmp_path):
         build(_cfg("pathfinder", tmp_path))
     msg = str(info.value)
     assert str(tmp_path / "pathfinder32" / "curv_contour_length_14") in msg
-    assert f"python -m freqssm.data.pathfinder --out {tmp_path} --resolution 32" in msg
+    assert f"python -m freqssm.datagen.pathfinder --out {tmp_path} --resolution 32" in msg
     with pytest.raises(DataError, match="--resolution 128"):
         build(_cfg("pathx", tmp_path))
 

@@ -187,7 +187,7 @@ def test_missing_data_is_one_line_and_exit_2(tmp_path):
     r = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 2
     last = r.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: ") and "python -m freqssm.data.listops" in last
+    assert last.startswith("error: ") and "python -m freqssm.datagen.listops" in last
     assert "Traceback" not in r.stderr
 
 

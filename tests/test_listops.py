@@ -7,8 +7,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from freqssm.data import listops
-from freqssm.data.listops import OPERATORS, evaluate, generate, iter_trees, tokenize
+from freqssm.datagen import listops
+from freqssm.datagen.listops import OPERATORS, evaluate, generate, iter_trees, tokenize
 
 WINDOW = {"min_length": 20, "max_length": 80}
 

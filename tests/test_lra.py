@@ -65,7 +65,7 @@ def test_listops_smoke_from_the_documented_commands(tmp_path):
     gen = [
         sys.executable,
         "-m",
-        "freqssm.data.listops",
+        "freqssm.datagen.listops",
         "--out",
         str(tmp_path / "data"),
         "--n_train",

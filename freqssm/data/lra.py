@@ -274,7 +274,7 @@ _HASH_P, _HASH_KEY, _HASH_ID = _perfect_hash_table()
 def encode_listops(sources: Sequence[str], seq_len: int) -> tuple[np.ndarray, np.ndarray]:
     """Tokenize and encode ListOps expressions with :data:`LISTOPS_VOCAB`, vectorised.
 
-    Same result as mapping ``freqssm.data.listops.tokenize`` through the vocabulary (unknown
+    Same result as mapping ``freqssm.datagen.listops.tokenize`` through the vocabulary (unknown
     tokens -> ``<unk>``; whitespace means ASCII whitespace), keeping at most ``seq_len - 1``
     tokens and appending ``<eos>``.
 
@@ -314,7 +314,7 @@ def encode_listops(sources: Sequence[str], seq_len: int) -> tuple[np.ndarray, np
 def _listops_missing(root: Path) -> str:
     return (
         f"expected {root}/listops-1000/basic_{{train,val,test}}.tsv (header 'Source<TAB>Target'); "
-        f"create it with `python -m freqssm.data.listops --out {root}` or copy "
+        f"create it with `python -m freqssm.datagen.listops --out {root}` or copy "
         f"lra_release/lra_release/listops-1000 to {root}/ from {_LRA_RELEASE}"
     )
 
@@ -895,7 +895,7 @@ def build_image(cfg: Any) -> Dataset:
 def _pathfinder_missing(root: Path, resolution: int, difficulty: str) -> str:
     return (
         f"expected {root}/pathfinder{resolution}/{difficulty}/metadata/<k>.npy and "
-        f".../imgs/<k>/sample_<i>.png; create it with `python -m freqssm.data.pathfinder "
+        f".../imgs/<k>/sample_<i>.png; create it with `python -m freqssm.datagen.pathfinder "
         f"--out {root} --resolution {resolution}` or copy "
         f"lra_release/lra_release/pathfinder{resolution} to {root}/ from {_LRA_RELEASE}"
     )

@@ -2,8 +2,8 @@
 
 Usage::
 
-    python -m freqssm.data.listops --out DIR [--seed 0] [--n_train 96000 --n_val 2000 --n_test 2000]
-                                   [--min_length 500 --max_length 2000]
+    python -m freqssm.datagen.listops --out DIR [--seed 0]
+        [--n_train 96000 --n_val 2000 --n_test 2000] [--min_length 500 --max_length 2000]
 
 writes ``DIR/listops-1000/basic_{train,val,test}.tsv`` in the official format: a header row
 ``Source<TAB>Target``, then one ``expression<TAB>label`` row per example, rows ended by ``\\r\\n``
@@ -355,7 +355,7 @@ def generate(
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m freqssm.data.listops",
+        prog="python -m freqssm.datagen.listops",
         description="Generate LRA ListOps into OUT/listops-1000/basic_{train,val,test}.tsv",
     )
     parser.add_argument("--out", required=True, help="data root (the loaders' data.root)")

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m freqssm.data.pathfinder --out DIR --resolution 32|128 --n N [--seed 0]
+    python -m freqssm.datagen.pathfinder --out DIR --resolution 32|128 --n N [--seed 0]
                                       [--workers 2] [--difficulty curv_contour_length_14]
 
 writes the official layout ``DIR/pathfinder{R}/{difficulty}/metadata/<k>.npy`` and
@@ -1017,9 +1017,9 @@ def generate(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Command-line entry point (``python -m freqssm.data.pathfinder --help``)."""
+    """Command-line entry point (``python -m freqssm.datagen.pathfinder --help``)."""
     parser = argparse.ArgumentParser(
-        prog="python -m freqssm.data.pathfinder",
+        prog="python -m freqssm.datagen.pathfinder",
         description="Generate LRA Pathfinder / Path-X into OUT/pathfinder{R}/{difficulty}/",
     )
     parser.add_argument("--out", required=True, help="data root (the loaders' data_dir)")
