@@ -223,3 +223,14 @@ def test_last_pooling_reads_the_eos_of_each_padded_sequence():
     x = feats["backbone"]  # (B, L, H)
     np.testing.assert_array_equal(feats["head"], x[np.arange(4), lengths - 1])
     assert not np.allclose(feats["head"], x[:, -1])  # not simply the last position
+
+
+def test_variants_combine_and_the_alias_equals_its_expansion():
+    a = get_config("listops", "reduced_untuned").to_dict()
+    b = get_config("listops", "reduced,untuned").to_dict()
+    assert a == b
+    c = get_config("pathfinder", "untuned,reduced,smoke")
+    assert c.model.ssm.alpha == 1.0 and not c.model.ssm.sobolev.learnable
+    assert c.train.steps == 10 and c.model.d_model == 16  # smoke applied last wins
+    with pytest.raises(ValueError, match=r"unknown variant 'bogus'.*known: reduced"):
+        get_config("listops", "reduced,bogus")

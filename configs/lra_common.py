@@ -1,0 +1,148 @@
+"""What the six LRA configs share: the authors' model, and the variants every task has.
+
+A task file (``configs/lra_<task>.py``) holds only what differs from :func:`base` (the paper's
+per-task table) as a nested dict, plus variants of its own, and calls :func:`get_config`.
+Variants combine with commas, applied left to right: ``configs/lra_listops.py:reduced,untuned``.
+
+Shared variants:
+
+* ``smoke``: a tiny model on a few hundred examples (seconds on a CPU); the task's ``smoke_len``
+  sets the sequence length of the token tasks;
+* ``untuned``: alpha = 1 and a fixed beta = 0, nothing else changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import ml_collections
+
+from freqssm.config import base_config
+
+Variant = Callable[[ml_collections.ConfigDict], None]
+
+
+def base() -> ml_collections.ConfigDict:
+    """The authors' LRA model (README, "Fidelity to the paper's setup").
+
+    S4D layers with S4D-Lin eigenvalues scaled by alpha, 6 bidirectional layers with a strictly
+    anticausal backward half, GELU (exact) then a GLU output map (H -> 2H -> H, PyTorch's init),
+    three tied dropouts per block, 64 complex modes (state size 128) with Re Λ = -exp(a), Δ =
+    softplus(p) in [1e-3, 1e-1] and B = 1 fixed, one eigenvalue set per layer (``n_ssm = 1``), a
+    learnable per-feature Sobolev exponent initialized at 0 with learning rate 0.01 and c = the
+    FFT length, a final norm of the blocks' type, embeddings N(0, 1), weight decay on everything
+    without a setting of its own, Δ at the global learning rate; cosine schedule with warmup.
+    """
+    c = base_config()
+    c.data.split_seed = 42
+    m = c.model
+    m.n_layers = 6
+    m.norm = "batch"
+    m.prenorm = True
+    m.activation = "full_glu"  # GELU, then a GLU output projection (H -> 2H -> H)
+    m.dropout = 0.0
+    m.pooling = "mean"
+    m.final_norm = "block"
+    m.dropout_sites = ("pre_act", "post_act", "post_glu")
+    m.gelu = "erf"
+    m.embed_init = "normal"
+    m.glu_init = "torch"
+    s = m.ssm
+    s.kind = "s4d"
+    s.state_size = 128
+    s.init = "s4d_lin"
+    s.dt_min = 1e-3
+    s.dt_max = 1e-1
+    s.bidirectional = True
+    s.backward_strict = True
+    s.real_transform = "exp"
+    s.dt_transform = "softplus"
+    s.train_b = False
+    s.n_ssm = 1
+    s.sobolev.beta = 0.0
+    s.sobolev.learnable = True
+    s.sobolev.c = None
+    c.optim.sobolev_lr = 0.01
+    c.optim.dt_lr = None
+    c.optim.decay_scope = "all"
+    c.optim.end_lr_factor = 0.0
+    c.train.keep = 2
+    c.train.log_every = 100
+    c.log.wandb.project = "freqssm-lra"
+    return c
+
+
+def smoke(c: ml_collections.ConfigDict, seq_len: int) -> None:
+    """A tiny model on a few hundred examples (CPU, seconds)."""
+    c.data.max_examples = 200
+    c.data.seq_len = seq_len
+    c.data.batch_size = 8
+    c.model.n_layers = 1
+    c.model.d_model = 16
+    c.model.ssm.state_size = 8
+    c.optim.warmup_steps = 2
+    c.train.steps = 10
+    c.train.eval_every = 10
+    c.train.eval_limit = 32
+    c.train.log_every = 5
+    c.train.checkpoint_every = 10
+    c.train.analysis = False
+    c.log.wandb.mode = "disabled"
+
+
+def untuned(c: ml_collections.ConfigDict) -> None:
+    """The untuned frequency bias: alpha = 1 and a fixed beta = 0."""
+    c.model.ssm.alpha = 1.0
+    c.model.ssm.sobolev.beta = 0.0
+    c.model.ssm.sobolev.learnable = False
+
+
+def update(c: ml_collections.ConfigDict, values: Mapping[str, Any], new: bool = False) -> None:
+    """Set nested ``values`` ({"model": {"d_model": 128}, ...}) on ``c``.
+
+    Every key must exist, except under ``data`` (``new``), whose keys are the task's own.
+    """
+    for key, value in values.items():
+        if key not in c and not new:
+            raise KeyError(f"config key {key!r} does not exist (a typo in a config file?)")
+        if isinstance(value, Mapping) and key in c:
+            update(c[key], value, new or key == "data")
+        else:
+            c[key] = value
+
+
+def get_config(
+    task: Mapping[str, Any],
+    variant: str | None,
+    smoke_len: int,
+    variants: Mapping[str, Variant | Mapping[str, Any]] | None = None,
+    name: str = "",
+) -> ml_collections.ConfigDict:
+    """:func:`base`, then the task's differences, then each comma-separated variant in order.
+
+    ``variants``: the task's own, each a function of the config or a nested dict of values
+    (a value that is a string of other variants' names, e.g. ``"reduced,untuned"``, is an alias).
+    """
+    c = base()
+    update(c, task)
+    own = dict(variants or {})
+    shared: dict[str, Variant] = {"smoke": lambda cfg: smoke(cfg, smoke_len), "untuned": untuned}
+    for part in _expand(variant, own):
+        v = own.get(part, shared.get(part))
+        if v is None:
+            known = ", ".join(sorted({*own, *shared}))
+            raise ValueError(f"unknown variant {part!r} of configs/{name}.py (known: {known})")
+        v(c) if callable(v) else update(c, v)
+    return c
+
+
+def _expand(variant: str | None, own: Mapping[str, Any]) -> list[str]:
+    """The variant names in order, aliases ("reduced_untuned": "reduced,untuned") expanded."""
+    out: list[str] = []
+    for part in (variant or "").split(","):
+        if part in ("", "default"):
+            continue
+        alias = own.get(part)
+        out += _expand(alias, own) if isinstance(alias, str) else [part]
+    return out
