@@ -109,7 +109,7 @@ def _poisoned_build(poison_index):
 
     def build(cfg):
         ds = real(cfg)
-        arrays = {k: v.copy() for k, v in ds.train.arrays.items()}
+        arrays = ds.train.get(np.arange(len(ds.train)))
         arrays["inputs"][poison_index] = np.nan
         return Dataset(ArraySource(arrays), ds.val, ds.test, ds.meta)
 
