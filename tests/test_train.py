@@ -439,3 +439,9 @@ def test_regression_results_report_mae_per_wave(tmp_path):
         assert res["test"][f"mae_{name}"] > 0 and res["test"][f"mse_{name}"] > 0
         # mean |e| <= sqrt(mean e²)
         assert res["test"][f"mae_{name}"] <= np.sqrt(res["test"][f"mse_{name}"]) + 1e-9
+
+
+def test_a_batch_norm_final_norm_after_layer_norm_blocks_trains(tmp_path):
+    over = {"model.norm": "layer", "model.final_norm": "batch", "train.steps": 2}
+    res = train_and_evaluate(smoke(**over, **{"train.eval_every": 2}), tmp_path)
+    assert res["step"] == 2 and np.isfinite(res["test"]["loss"])
