@@ -445,3 +445,9 @@ def test_a_batch_norm_final_norm_after_layer_norm_blocks_trains(tmp_path):
     over = {"model.norm": "layer", "model.final_norm": "batch", "train.steps": 2}
     res = train_and_evaluate(smoke(**over, **{"train.eval_every": 2}), tmp_path)
     assert res["step"] == 2 and np.isfinite(res["test"]["loss"])
+
+
+def test_the_evaluator_is_chosen_by_config():
+    assert smoke().train.evaluator == ""
+    with pytest.raises(ConfigError, match=r"train\.evaluator"):
+        validate(smoke(**{"train.evaluator": "nope"}))
