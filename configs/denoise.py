@@ -183,6 +183,7 @@ def get_config(variant: str | None = None) -> ml_collections.ConfigDict:
     t.log_every = 50
     t.checkpoint_every = 1000
     t.analysis = False  # the denoising evaluator plots |H| of the trained layer itself
+    t.evaluator = "denoise"
     c.log.wandb.group = "denoise"
 
     parts = [p for p in (variant or "").split(",") if p not in ("", "default", "raw")]

@@ -2,7 +2,7 @@
 
 Data: ``cifar-10-batches-py/`` under ``data.root`` or tfds ``cifar10`` (``data.source=tfds``).
 
-What differs from the shared LRA model (``configs/lra_common.py``; README, "Fidelity to the
+What differs from the shared LRA model (``configs/_lra_common.py``; README, "Fidelity to the
 paper's setup"): d_model 512, layer norm after the residual (postnorm), alpha 3, one eigenvalue
 set per feature, SSM and Δ lr 0.001, lr 0.01, weight decay 0.01, dropout 0.1 at the three tied
 sites of each block, batch 50, 180000 steps with 18000 warmup, seed 2222.
@@ -17,9 +17,9 @@ the horizon their cosine rises again, so training exactly to the horizon is our 
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # configs/ holds lra_common.py
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # configs/ holds _lra_common.py
 
-import lra_common
+import _lra_common
 
 TASK = {
     "seed": 2222,
@@ -50,4 +50,4 @@ TASK = {
 
 
 def get_config(variant: str | None = None):
-    return lra_common.get_config(TASK, variant, 1024, None, "lra_image")
+    return _lra_common.get_config(TASK, variant, 1024, None, "lra_image")

@@ -3,7 +3,7 @@
 Data: ``python -m freqssm.datagen.listops --out $FREQSSM_DATA`` (or the official lra_release
 folder ``listops-1000/``).
 
-What differs from the shared LRA model (``configs/lra_common.py``; README, "Fidelity to the
+What differs from the shared LRA model (``configs/_lra_common.py``; README, "Fidelity to the
 paper's setup"): d_model 128, alpha 3, pooling at the EOS token, SSM lr 0.004, Δ at the global
 lr 0.008, weight decay 0.03, batch 32, 150000 steps with 5000 warmup, seed 2222.
 
@@ -18,9 +18,9 @@ the horizon their cosine rises again, so training exactly to the horizon is our 
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # configs/ holds lra_common.py
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # configs/ holds _lra_common.py
 
-import lra_common
+import _lra_common
 
 TASK = {
     "seed": 2222,
@@ -44,4 +44,4 @@ VARIANTS = {
 
 
 def get_config(variant: str | None = None):
-    return lra_common.get_config(TASK, variant, 512, VARIANTS, "lra_listops")
+    return _lra_common.get_config(TASK, variant, 512, VARIANTS, "lra_listops")

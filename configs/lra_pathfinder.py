@@ -2,7 +2,7 @@
 
 Data: ``python -m freqssm.datagen.pathfinder --out $FREQSSM_DATA --resolution 32 --n 200000``.
 
-What differs from the shared LRA model (``configs/lra_common.py``; README, "Fidelity to the
+What differs from the shared LRA model (``configs/_lra_common.py``; README, "Fidelity to the
 paper's setup"): d_model 256, alpha 3, SSM and Δ lr 0.001, lr 0.004, weight decay 0.03, batch
 50, 800000 steps with 150000 warmup, seed 3333.
 
@@ -17,9 +17,9 @@ the horizon their cosine rises again, so training exactly to the horizon is our 
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # configs/ holds lra_common.py
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # configs/ holds _lra_common.py
 
-import lra_common
+import _lra_common
 
 TASK = {
     "seed": 3333,
@@ -58,4 +58,4 @@ VARIANTS = {
 
 
 def get_config(variant: str | None = None):
-    return lra_common.get_config(TASK, variant, 1024, VARIANTS, "lra_pathfinder")
+    return _lra_common.get_config(TASK, variant, 1024, VARIANTS, "lra_pathfinder")

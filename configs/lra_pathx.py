@@ -2,7 +2,7 @@
 
 Data: ``python -m freqssm.datagen.pathfinder --out $FREQSSM_DATA --resolution 128 --n 200000``.
 
-What differs from the shared LRA model (``configs/lra_common.py``; README, "Fidelity to the
+What differs from the shared LRA model (``configs/_lra_common.py``; README, "Fidelity to the
 paper's setup"): d_model 128, alpha 5, one eigenvalue set per feature, dt_min 1e-4, SSM, Δ and
 global lr 0.001, weight decay 0.03, batch 20, 1250000 steps with 200000 warmup, seed 3333.
 
@@ -16,9 +16,9 @@ the horizon their cosine rises again, so training exactly to the horizon is our 
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # configs/ holds lra_common.py
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # configs/ holds _lra_common.py
 
-import lra_common
+import _lra_common
 
 TASK = {
     "seed": 3333,
@@ -45,4 +45,4 @@ TASK = {
 
 
 def get_config(variant: str | None = None):
-    return lra_common.get_config(TASK, variant, 16384, None, "lra_pathx")
+    return _lra_common.get_config(TASK, variant, 16384, None, "lra_pathx")

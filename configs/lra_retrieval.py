@@ -3,7 +3,7 @@ two-tower head.
 
 Data: ``tsv_data/new_aan_pairs.{train,eval,test}.tsv`` from lra_release under ``data.root``.
 
-What differs from the shared LRA model (``configs/lra_common.py``; README, "Fidelity to the
+What differs from the shared LRA model (``configs/_lra_common.py``; README, "Fidelity to the
 paper's setup"): d_model 128, alpha 3, SSM lr 0.001, Δ at the global lr 0.004, weight decay
 0.03, batch 64, 100000 steps with 5000 warmup, seed 3333.
 
@@ -17,9 +17,9 @@ the horizon their cosine rises again, so training exactly to the horizon is our 
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # configs/ holds lra_common.py
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # configs/ holds _lra_common.py
 
-import lra_common
+import _lra_common
 
 TASK = {
     "seed": 3333,
@@ -32,4 +32,4 @@ TASK = {
 
 
 def get_config(variant: str | None = None):
-    return lra_common.get_config(TASK, variant, 256, None, "lra_retrieval")
+    return _lra_common.get_config(TASK, variant, 256, None, "lra_retrieval")

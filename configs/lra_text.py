@@ -3,7 +3,7 @@
 Data: the standard ``aclImdb/`` folder under ``data.root``, or tfds ``imdb_reviews`` prepared
 locally (``data.source=tfds``).
 
-What differs from the shared LRA model (``configs/lra_common.py``; README, "Fidelity to the
+What differs from the shared LRA model (``configs/_lra_common.py``; README, "Fidelity to the
 paper's setup"): d_model 256, alpha 5, SSM lr 0.001, Δ at the global lr 0.01, weight decay
 0.05, batch 32, 20000 steps with 2000 warmup, seed 3333. Characters seen at least 15 times in
 the training text form the vocabulary (with ``<pad>``, ``<unk>``, ``<eos>``); as in LRA there is
@@ -20,9 +20,9 @@ the horizon their cosine rises again, so training exactly to the horizon is our 
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # configs/ holds lra_common.py
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # configs/ holds _lra_common.py
 
-import lra_common
+import _lra_common
 
 TASK = {
     "seed": 3333,
@@ -44,4 +44,4 @@ TASK = {
 
 
 def get_config(variant: str | None = None):
-    return lra_common.get_config(TASK, variant, 256, None, "lra_text")
+    return _lra_common.get_config(TASK, variant, 256, None, "lra_text")

@@ -127,6 +127,7 @@ def base_config() -> ml_collections.ConfigDict:
     )
     t.skip_nonfinite = False
     t.analysis = True  # eigenvalue and |G| plots at start and end
+    t.evaluator = ""  # a task evaluation at the end (freqssm.evaluators), e.g. "denoise"
     t.progress = True
 
     c.log = ml_collections.ConfigDict()
@@ -279,6 +280,10 @@ def validate(c: ml_collections.ConfigDict) -> None:
     for key in ("eval_every", "log_every", "checkpoint_every", "keep"):
         _require(t[key] >= 1, f"train.{key}", t[key], "must be >= 1")
     _require(t.resume in ("auto", "force", "never"), "train.resume", t.resume, "auto/force/never")
+    from freqssm.evaluators import EVALUATORS
+
+    names = ("", *EVALUATORS)
+    _require(t.evaluator in names, "train.evaluator", t.evaluator, f"one of {names}")
     _require(c.data.batch_size >= 1, "data.batch_size", c.data.batch_size, "must be >= 1")
     if c.data.max_examples is not None:
         _require(c.data.max_examples >= 1, "data.max_examples", c.data.max_examples, ">= 1 or None")

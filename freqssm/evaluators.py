@@ -1,4 +1,4 @@
-"""Task-specific evaluations run once at the end of training (registry by ``data.name``).
+"""Task-specific evaluations run once at the end of training, chosen by ``train.evaluator``.
 
 An evaluator is ``fn(cfg, predict, dataset, workdir) -> dict``: ``predict`` maps a numpy batch of
 inputs to the trained model's outputs (eval mode), and the evaluator may write files (images,
@@ -24,9 +24,10 @@ EVALUATORS: dict[str, str] = {
 
 
 def run(cfg: Any, predict: Predict, dataset: Dataset, workdir: Path) -> dict:
-    """The task's evaluator output, or {} when the task has none."""
-    target = EVALUATORS.get(cfg.data.name)
-    if target is None:
+    """The output of the evaluator named by ``train.evaluator``, or {} when it is "" (none)."""
+    name = cfg.train.get("evaluator", "")
+    if not name:
         return {}
+    target = EVALUATORS[name]
     module, fn = target.split(":")
     return getattr(importlib.import_module(module), fn)(cfg, predict, dataset, workdir)

@@ -31,6 +31,7 @@ h mod G, as in the S4 code's ``repeat(A, 't n -> (v t) n')``, while Δ stays per
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -129,90 +130,31 @@ S5_B_INITS = ("fan_in_h", "fan_in_p")
 S5_C_INITS = ("fan_in_p", "fan_in_ph")
 
 
-def initial_modes(module: nn.Module, blocks: int = 1) -> tuple[np.ndarray, np.ndarray | None]:
-    """The layer's initial Λ (P_s,) and eigenvectors (S5 with HiPPO) from its init settings."""
-    m = module
-    lam, V = ssm_init.eigensystem(
-        m.lambda_init, m.state_size, blocks, m.alpha, m.conj_sym, m.imag_offset
-    )
-    return ssm_init.set_modes(lam, m.real_init, m.integrator_re), V
-
-
-def _create_system(
-    module: nn.Module,
-    lam0: np.ndarray,
-    dt_shape: tuple[int, ...],
-    bc_init: Callable[[jax.Array], tuple[jax.Array, jax.Array]],
-    H: int,
-    train_b: bool = True,
-) -> dict[str, jax.Array]:
-    """Create a layer's SSM parameters (names per the module docstring) and return its system.
-
-    ``lam0`` is the initial Λ in the layer's stored shape, ``dt_shape`` that of Δ, ``bc_init`` a
-    key -> (B̃, C̃) initializer. The creation order is fixed (Λ, B, C, D, Δ) so that each
-    parameter draws the same random numbers whatever the other settings.
-    """
-    m, dt = module, module.param_dtype
-    if m.real_transform == "exp":
-        lam_re = m.param("Lambda_re_log", _constant(jnp.asarray(np.log(-lam0.real), dt)))
-        raw = dict(Lambda_re_log=lam_re)
-    else:
-        raw = dict(Lambda_re=m.param("Lambda_re", _constant(jnp.asarray(lam0.real, dt))))
-    raw["Lambda_im"] = m.param("Lambda_im", _constant(jnp.asarray(lam0.imag, dt)))
-    if train_b:
-        raw["B"] = m.param("B", lambda k: _stack(bc_init(k)[0]))
-    raw["C"] = m.param("C", lambda k: _stack(bc_init(k)[1]))
-    if m.d_skip:
-        raw["D"] = m.param("D", nn.initializers.normal(1.0), (H,), dt)
-
-    def log_dt(k: jax.Array) -> jax.Array:
-        return ssm_init.log_dt(k, dt_shape, m.dt_min, m.dt_max, dt)
-
-    if m.dt_transform == "softplus":
-        # Δ = softplus(p) with the same log-uniform Δ at init: p = log(expm1(Δ)), written stably.
-        raw["dt_raw"] = m.param("dt_raw", lambda k: _inv_softplus(jnp.exp(log_dt(k))))
-    else:
-        raw["log_dt"] = m.param("log_dt", log_dt)
-    return ssm_system(raw, m.step_rescale, m.clip_eigs)
-
-
 def _inv_softplus(y: jax.Array) -> jax.Array:
     return y + jnp.log(-jnp.expm1(-y))
 
 
-class _SobolevMixin:
-    """The Sobolev exponent: a static float, or a learnable per-feature parameter."""
+class DiagonalSSM(nn.Module):
+    """What S5 and S4D share: the diagonal system's settings, its parameters, the Sobolev filter.
 
-    beta: float
-    beta_learnable: bool
-    sobolev_c: float | None
-
-    def sobolev_active(self) -> bool:
-        # A fixed beta = 0 skips the filter entirely, so the layer is bit-for-bit unfiltered.
-        return self.beta_learnable or self.beta != 0.0
-
-    def sobolev_exponent(self, H: int, dtype: Dtype) -> jax.Array | float:
-        if self.beta_learnable:
-            return self.param("sobolev_beta", nn.initializers.constant(self.beta), (H,), dtype)
-        return self.beta
-
-
-class S5(_SobolevMixin, nn.Module):
-    """MIMO diagonal SSM layer (Smith et al. 2023): H inputs -> P_s complex modes -> H outputs.
-
-    Attributes:
-      state_size: P, the real state size (P_s = P/2 stored modes with ``conj_sym``).
-      blocks: J, number of HiPPO blocks (``state_size`` divisible by J).
-      lambda_init: "hippo", "s4d_lin" or "s4d_inv" (config key ``model.ssm.init``).
+    Attributes (the ``model.ssm`` config keys of the same names, except ``lambda_init`` =
+    ``init`` and ``beta``, ``beta_learnable``, ``sobolev_c`` = ``sobolev.beta``,
+    ``sobolev.learnable``, ``sobolev.c``; :func:`layer_kwargs` maps a config to them):
+      state_size: the real state size (P for S5, N per feature for S4D; half are stored modes
+        with ``conj_sym``).
+      lambda_init: "hippo", "s4d_lin" or "s4d_inv".
       alpha: frequency-bias knob 1, multiplies Im Λ at initialization.
-      beta, beta_learnable, sobolev_c: frequency-bias knob 2, the Sobolev filter (1 + k/c)^β on
-        the SSM path's output spectrum (before the D skip).
-      mode: "scan" (recurrence; ``scan_impl`` picks sequential or parallel) or "conv" (per-mode
-        FFT convolution).
-      step_rescale: multiplies Δ (e.g. to run at a different sampling rate).
+      dt_min, dt_max: range of the log-uniform initial step Δ.
+      discretization: "zoh" or "bilinear".
+      bidirectional: add a backward-in-time pass (its own C).
+      mode, scan_impl: how the layer runs (recurrence or convolution; see the layers).
       clip_eigs: keep Re Λ <= -1e-4 in the forward pass, for stability.
+      conj_sym: store one mode of each conjugate pair.
+      step_rescale: multiplies Δ (e.g. to run at a different sampling rate).
       d_skip: include the feed-through D u (parameter ``D``); without it the layer is the pure
         convolution (the paper's denoising layer, which would otherwise learn D = 1).
+      beta, beta_learnable, sobolev_c: frequency-bias knob 2, the Sobolev filter (1 + k/c)^β on
+        the SSM path's output spectrum (before the D skip).
       real_transform: "none" (Re Λ trained directly, clipped by ``clip_eigs``) or "exp"
         (Re Λ = -exp(a), a trained; the authors' and S4's parameterization).
       dt_transform: "exp" (Δ = exp(log_dt)) or "softplus" (Δ = softplus(dt_raw), the authors').
@@ -221,21 +163,16 @@ class S5(_SobolevMixin, nn.Module):
       real_init, imag_offset, integrator_re: initial-spectrum overrides
         (:func:`freqssm.ssm.init.set_modes`, :func:`~freqssm.ssm.init.s4d_lin`): every mode's
         Re λ, the S4D-Lin frequency offset, and mode 0 as an integrator with this Re λ.
-      b_init: "fan_in_h" (lecun normal over the H inputs) or "fan_in_p" (fan-in P, E|B|² = 1/P:
-        the S5 authors' ``lecun_normal`` B).
-      c_init: "fan_in_p" (lecun normal over the P states, S5's ``trunc_standard_normal``) or
-        "fan_in_ph" (variance 1/(P·H) per component: S5's ``lecun_normal`` C, its LRA setting).
     """
 
     state_size: int = 64
-    blocks: int = 1
-    lambda_init: str = "hippo"
+    lambda_init: str = "s4d_lin"
     alpha: float = 1.0
     dt_min: float = 1e-3
     dt_max: float = 1e-1
     discretization: str = "zoh"
     bidirectional: bool = False
-    mode: str = "scan"
+    mode: str = "conv"
     scan_impl: str = "auto"
     clip_eigs: bool = True
     conj_sym: bool = True
@@ -250,16 +187,108 @@ class S5(_SobolevMixin, nn.Module):
     real_init: float | None = None
     imag_offset: float = 0.0
     integrator_re: float | None = None
+    param_dtype: Dtype = jnp.float32
+
+    def sobolev_active(self) -> bool:
+        # A fixed beta = 0 skips the filter entirely, so the layer is bit-for-bit unfiltered.
+        return self.beta_learnable or self.beta != 0.0
+
+    def sobolev_exponent(self, H: int, dtype: Dtype) -> jax.Array | float:
+        if self.beta_learnable:
+            return self.param("sobolev_beta", nn.initializers.constant(self.beta), (H,), dtype)
+        return self.beta
+
+    def initial_modes(self, blocks: int = 1) -> tuple[np.ndarray, np.ndarray | None]:
+        """The initial Λ (P_s,) and the eigenvectors (S5 with HiPPO, else None)."""
+        lam, V = ssm_init.eigensystem(
+            self.lambda_init, self.state_size, blocks, self.alpha, self.conj_sym, self.imag_offset
+        )
+        return ssm_init.set_modes(lam, self.real_init, self.integrator_re), V
+
+    def create_system(
+        self,
+        lam0: np.ndarray,
+        dt_shape: tuple[int, ...],
+        bc_init: Callable[[jax.Array], tuple[jax.Array, jax.Array]],
+        H: int,
+        train_b: bool = True,
+    ) -> dict[str, jax.Array]:
+        """Create the SSM parameters (names per the module docstring) and return the system.
+
+        ``lam0`` is the initial Λ in the layer's stored shape, ``dt_shape`` that of Δ,
+        ``bc_init`` a key -> (B̃, C̃) initializer. The creation order is fixed (Λ, B, C, D, Δ) so
+        that each parameter draws the same random numbers whatever the other settings.
+        """
+        dt = self.param_dtype
+        if self.real_transform == "exp":
+            lam_re = self.param("Lambda_re_log", _constant(jnp.asarray(np.log(-lam0.real), dt)))
+            raw = dict(Lambda_re_log=lam_re)
+        else:
+            raw = dict(Lambda_re=self.param("Lambda_re", _constant(jnp.asarray(lam0.real, dt))))
+        raw["Lambda_im"] = self.param("Lambda_im", _constant(jnp.asarray(lam0.imag, dt)))
+        if train_b:
+            raw["B"] = self.param("B", lambda k: _stack(bc_init(k)[0]))
+        raw["C"] = self.param("C", lambda k: _stack(bc_init(k)[1]))
+        if self.d_skip:
+            raw["D"] = self.param("D", nn.initializers.normal(1.0), (H,), dt)
+
+        def log_dt(k: jax.Array) -> jax.Array:
+            return ssm_init.log_dt(k, dt_shape, self.dt_min, self.dt_max, dt)
+
+        if self.dt_transform == "softplus":
+            # Δ = softplus(p) with the same log-uniform Δ at init: p = log(expm1(Δ)), stably.
+            raw["dt_raw"] = self.param("dt_raw", lambda k: _inv_softplus(jnp.exp(log_dt(k))))
+        else:
+            raw["log_dt"] = self.param("log_dt", log_dt)
+        return ssm_system(raw, self.step_rescale, self.clip_eigs)
+
+
+def layer_kwargs(cls: type, ssm_cfg: Any) -> dict[str, Any]:
+    """The fields of ``cls`` (S5 or S4D) from a ``model.ssm`` config: same names, plus the
+    renamed ``init`` and ``sobolev.*``; "auto" mode keeps the layer's default."""
+    renamed = {
+        "lambda_init": ssm_cfg.init,
+        "beta": ssm_cfg.sobolev.beta,
+        "beta_learnable": ssm_cfg.sobolev.learnable,
+        "sobolev_c": ssm_cfg.sobolev.c,
+    }
+    out = {}
+    for f in dataclasses.fields(cls):
+        if f.name in renamed:
+            out[f.name] = renamed[f.name]
+        elif f.name in ssm_cfg and f.name not in ("parent", "name"):
+            out[f.name] = ssm_cfg[f.name]
+    if out.get("mode") == "auto":
+        del out["mode"]
+    return out
+
+
+class S5(DiagonalSSM):
+    """MIMO diagonal SSM layer (Smith et al. 2023): H inputs -> P_s complex modes -> H outputs.
+
+    Attributes as in :class:`DiagonalSSM`, and:
+      state_size: P, the real state size (P_s = P/2 stored modes with ``conj_sym``).
+      blocks: J, number of HiPPO blocks (``state_size`` divisible by J).
+      mode: "scan" (recurrence; ``scan_impl`` picks sequential or parallel) or "conv" (per-mode
+        FFT convolution).
+      b_init: "fan_in_h" (lecun normal over the H inputs) or "fan_in_p" (fan-in P, E|B|² = 1/P:
+        the S5 authors' ``lecun_normal`` B).
+      c_init: "fan_in_p" (lecun normal over the P states, S5's ``trunc_standard_normal``) or
+        "fan_in_ph" (variance 1/(P·H) per component: S5's ``lecun_normal`` C, its LRA setting).
+    """
+
+    lambda_init: str = "hippo"
+    mode: str = "scan"
+    blocks: int = 1
     b_init: str = "fan_in_h"
     c_init: str = "fan_in_p"
-    param_dtype: Dtype = jnp.float32
 
     def system(self, H: int) -> dict[str, jax.Array]:
         """Create the parameters.
 
         Returns Λ (P_s,), B̃ (P_s, H), C̃ (n_dir, H, P_s), D (H,), Δ (P_s,).
         """
-        lam0, V = initial_modes(self, self.blocks)
+        lam0, V = self.initial_modes(self.blocks)
         n_dir = 2 if self.bidirectional else 1
 
         def bc_init(key: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -267,7 +296,7 @@ class S5(_SobolevMixin, nn.Module):
                 key, V, lam0.shape[0], H, n_dir, self.param_dtype, self.b_init, self.c_init
             )
 
-        return _create_system(self, lam0, lam0.shape, bc_init, H)
+        return self.create_system(lam0, lam0.shape, bc_init, H)
 
     @nn.compact
     def __call__(self, u: jax.Array, train: bool = False) -> jax.Array:
@@ -312,13 +341,13 @@ class S5(_SobolevMixin, nn.Module):
         return jax.vmap(fn)(bu)
 
 
-class S4D(_SobolevMixin, nn.Module):
+class S4D(DiagonalSSM):
     """H independent SISO diagonal SSMs (Gu et al. 2022), run as an FFT convolution.
 
-    Attributes as in :class:`S5`, except ``state_size`` = N is per feature (N/2 stored modes with
-    ``conj_sym``), Δ is per feature, and ``mode`` = "conv" (Vandermonde kernel + FFT, default) or
-    "scan" (the same system as a recurrence, without the filter). Bidirectional layers use a
-    two-sided kernel. Two settings of S4D's own:
+    Attributes as in :class:`DiagonalSSM`, except ``state_size`` = N is per feature (N/2 stored
+    modes with ``conj_sym``), Δ is per feature, and ``mode`` = "conv" (Vandermonde kernel + FFT,
+    default) or "scan" (the same system as a recurrence, without the filter). Bidirectional
+    layers use a two-sided kernel. Settings of S4D's own:
 
       n_ssm: G, the number of eigenvalue sets (Λ is (G, N), feature h uses set h mod G; H must
         be divisible by G); None means H, one set per feature. The authors use 1 on most LRA tasks.
@@ -336,37 +365,14 @@ class S4D(_SobolevMixin, nn.Module):
     instead filters its length-L output zero-padded to 2L; the two agree up to that tail.
     """
 
-    state_size: int = 64
-    lambda_init: str = "s4d_lin"
-    alpha: float = 1.0
-    dt_min: float = 1e-3
-    dt_max: float = 1e-1
-    discretization: str = "zoh"
-    bidirectional: bool = False
-    mode: str = "conv"
-    scan_impl: str = "auto"
-    clip_eigs: bool = True
-    conj_sym: bool = True
-    step_rescale: float = 1.0
-    d_skip: bool = True
-    beta: float = 0.0
-    beta_learnable: bool = False
-    sobolev_c: float | None = None
-    real_transform: str = "none"
-    dt_transform: str = "exp"
-    backward_strict: bool = False
-    real_init: float | None = None
-    imag_offset: float = 0.0
-    integrator_re: float | None = None
     n_ssm: int | None = None
     train_b: bool = True
     c_imag_scale: float = 0.0
     circular: bool = False
-    param_dtype: Dtype = jnp.float32
 
     def system(self, H: int) -> dict[str, jax.Array]:
         """Create the parameters; return Λ (H,N), B (H,N), C (n_dir,H,N), D (H,), Δ (H,)."""
-        lam0, _ = initial_modes(self)
+        lam0, _ = self.initial_modes()
         G = H if self.n_ssm is None else int(self.n_ssm)
         if G < 1 or H % G:
             raise ValueError(f"n_ssm={self.n_ssm} must divide the number of features H={H}")
@@ -380,7 +386,7 @@ class S4D(_SobolevMixin, nn.Module):
                 C = C * jnp.asarray(np.abs(lam0[0].imag) * self.c_imag_scale, C.real.dtype)
             return B, C
 
-        return _create_system(self, lam0, (H,), bc_init, H, train_b=self.train_b)
+        return self.create_system(lam0, (H,), bc_init, H, train_b=self.train_b)
 
     @nn.compact
     def __call__(self, u: jax.Array, train: bool = False) -> jax.Array:

@@ -17,15 +17,16 @@ from typing import Any
 log = logging.getLogger("freqssm")
 
 
-def _jsonable(x: Any) -> Any:
+def jsonable(x: Any) -> Any:
+    """``x`` with non-finite floats as strings and numpy scalars as Python numbers (for JSON)."""
     if isinstance(x, float) and not math.isfinite(x):
         return str(x)
     if isinstance(x, dict):
-        return {k: _jsonable(v) for k, v in x.items()}
+        return {k: jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
+        return [jsonable(v) for v in x]
     if hasattr(x, "item"):
-        return _jsonable(x.item())
+        return jsonable(x.item())
     return x
 
 
@@ -86,7 +87,7 @@ class RunLogger:
 
     def log(self, step: int, metrics: dict[str, Any]) -> None:
         """Append one record {"step": step, **metrics} (floats) and send it to wandb."""
-        rec = _jsonable({"step": int(step), **metrics})
+        rec = jsonable({"step": int(step), **metrics})
         self._file.write(json.dumps(rec) + "\n")
         self._file.flush()
         if self.wandb is not None:
@@ -110,7 +111,7 @@ class RunLogger:
     def summary(self, values: dict[str, Any]) -> None:
         if self.wandb is not None:
             try:
-                self.wandb.summary.update(_jsonable(values))
+                self.wandb.summary.update(jsonable(values))
             except Exception as e:
                 log.warning("wandb summary failed (%r)", e)
 

@@ -22,46 +22,13 @@ import jax
 import jax.numpy as jnp
 
 from freqssm.data.base import Meta
-from freqssm.layers import S4D, S5, SequenceBlock, make_norm, torch_linear_init
+from freqssm.layers import S4D, S5, SequenceBlock, layer_kwargs, make_norm, torch_linear_init
 
 
 def ssm_factory(s: Any) -> Callable[..., nn.Module]:
     """A partial of S5 or S4D carrying every ``model.ssm`` setting (called with ``name=``)."""
-    common = dict(
-        state_size=s.state_size,
-        lambda_init=s.init,
-        alpha=s.alpha,
-        dt_min=s.dt_min,
-        dt_max=s.dt_max,
-        discretization=s.discretization,
-        bidirectional=s.bidirectional,
-        scan_impl=s.scan_impl,
-        clip_eigs=s.clip_eigs,
-        conj_sym=s.conj_sym,
-        step_rescale=s.step_rescale,
-        d_skip=s.d_skip,
-        beta=s.sobolev.beta,
-        beta_learnable=s.sobolev.learnable,
-        sobolev_c=s.sobolev.c,
-        real_transform=s.real_transform,
-        dt_transform=s.dt_transform,
-        backward_strict=s.backward_strict,
-        real_init=s.real_init,
-        imag_offset=s.imag_offset,
-        integrator_re=s.integrator_re,
-    )
-    if s.mode != "auto":
-        common["mode"] = s.mode
-    if s.kind == "s5":
-        return functools.partial(S5, blocks=s.blocks, b_init=s.b_init, c_init=s.c_init, **common)
-    return functools.partial(
-        S4D,
-        n_ssm=s.n_ssm,
-        train_b=s.train_b,
-        c_imag_scale=s.c_imag_scale,
-        circular=s.circular,
-        **common,
-    )
+    cls = S5 if s.kind == "s5" else S4D
+    return functools.partial(cls, **layer_kwargs(cls, s))
 
 
 def masked_mean(x: jax.Array, lengths: jax.Array | None) -> jax.Array:

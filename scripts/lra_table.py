@@ -14,10 +14,9 @@ import json
 import sys
 from pathlib import Path
 
-import jax
-
 from freqssm import models
 from freqssm.data.lra import lra_meta
+from freqssm.run import build_run
 
 REPO = Path(__file__).resolve().parents[1]
 TASKS = ["listops", "text", "retrieval", "image", "pathfinder", "pathx"]
@@ -32,11 +31,7 @@ def get_config(task: str, variant: str | None = None):
 
 def n_params(cfg, task: str) -> tuple[int, int, int]:
     """(per residual block, whole model, embedding) parameter counts of a config, data-free."""
-    meta = lra_meta(task)
-    model = models.build(cfg.model, meta)
-    shapes = jax.eval_shape(
-        lambda k: model.init(k, *models.example_inputs(meta, 1)), jax.random.key(0)
-    )["params"]
+    shapes = build_run(cfg, lra_meta(task)).shapes
     embed = shapes["backbone"].get("embed", {}).get("embedding")
     n_embed = 0 if embed is None else int(embed.size)
     return models.count_params(shapes["backbone"]["block0"]), models.count_params(shapes), n_embed

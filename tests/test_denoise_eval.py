@@ -202,7 +202,8 @@ def test_authors_variant_trains_only_c_and_the_affine_map(tmp_path):
     import jax
 
     from freqssm import models
-    from freqssm.train import load_run, train_and_evaluate
+    from freqssm.checkpoint import load_run
+    from freqssm.train import train_and_evaluate
 
     _, cfg = _denoise_config("smoke,authors,alpha_flip")
     cfg.train.progress = False

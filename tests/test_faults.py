@@ -198,18 +198,10 @@ def test_half_written_checkpoint_is_ignored(tmp_path):
     (last / "20.orbax-checkpoint-tmp-1234" / "state").mkdir(parents=True)
     (last / "20.orbax-checkpoint-tmp-1234" / "state" / "junk").write_bytes(b"\0" * 10)
     (last / "30").mkdir()
-    import jax
-
-    from freqssm import models, optim
-    from freqssm.train import init_state
+    from freqssm.run import build_run, init_state
 
     cfg = smoke(**{"train.steps": 10})
-    ds = data_lib.build(cfg.data)
-    model = models.build(cfg.model, ds.meta)
-    shapes = jax.eval_shape(
-        lambda k: model.init(k, *models.example_inputs(ds.meta, 2)), jax.random.key(0)
-    )["params"]
-    state = init_state(cfg, model, ds.meta, optim.build(cfg.optim, shapes, 10))
+    state = init_state(cfg, build_run(cfg, data_lib.build(cfg.data).meta))
     restored, meta = Checkpointer(tmp_path / "checkpoints").restore_latest(state)
     assert int(restored.step) == 10 and meta["step"] == 10
 

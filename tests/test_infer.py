@@ -126,7 +126,8 @@ def test_linear_model_and_refusals(x64):
 def test_trained_run_loads_and_runs_recurrently(tmp_path):
     from test_train import smoke
 
-    from freqssm.train import load_run, train_and_evaluate
+    from freqssm.checkpoint import load_run
+    from freqssm.train import train_and_evaluate
 
     train_and_evaluate(smoke(**{"train.steps": 4, "train.eval_every": 4}), tmp_path)
     cfg, meta, model, variables = load_run(tmp_path)

@@ -18,6 +18,7 @@ from test_data_lra import _write_aan, _write_cifar, _write_imdb, _write_pathfind
 from freqssm import models
 from freqssm.config import validate
 from freqssm.data.lra import lra_meta
+from freqssm.run import build_run
 from freqssm.train import train_and_evaluate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,11 +43,7 @@ def documented_sizes():
 def test_full_config_builds_with_documented_size(task):
     cfg = get_config(task)
     validate(cfg)
-    meta = lra_meta(task)
-    model = models.build(cfg.model, meta)
-    shapes = jax.eval_shape(
-        lambda k: model.init(k, *models.example_inputs(meta, 1)), jax.random.key(0)
-    )["params"]
+    shapes = build_run(cfg, lra_meta(task)).shapes
     per_block, total = documented_sizes()[f"configs/lra_{task}.py"]
     assert per_block == models.count_params(shapes["backbone"]["block0"])
     n = models.count_params(shapes)
@@ -132,11 +129,7 @@ AUTHORS_PER_BLOCK = {
 @pytest.mark.parametrize("task", TASKS)
 def test_per_block_parameter_count_equals_the_authors(task):
     cfg = get_config(task)
-    meta = lra_meta(task)
-    model = models.build(cfg.model, meta)
-    shapes = jax.eval_shape(
-        lambda k: model.init(k, *models.example_inputs(meta, 1)), jax.random.key(0)
-    )["params"]
+    shapes = build_run(cfg, lra_meta(task)).shapes
     blocks = [shapes["backbone"][f"block{i}"] for i in range(cfg.model.n_layers)]
     assert [models.count_params(b) for b in blocks] == [AUTHORS_PER_BLOCK[task]] * 6
     assert "B" not in blocks[0]["ssm"]

@@ -1,0 +1,84 @@
+"""What a run is made of: the model, its parameter shapes, the optimizer and the training state.
+
+:func:`build_run` is the one place that turns a config (and the task's :class:`Meta`) into these;
+training, loading a finished run, the size tables and the tests all use it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax import struct
+
+from freqssm import models, optim
+from freqssm.data.base import Meta
+
+
+@struct.dataclass
+class TrainState:
+    step: jax.Array
+    params: Any
+    batch_stats: Any
+    opt_state: Any
+    nonfinite: jax.Array  # number of skipped non-finite updates (train.skip_nonfinite)
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """A model built for a task: ``model.apply(variables, inputs, lengths, train=...)``.
+
+    ``shapes`` is the parameter tree as ``jax.ShapeDtypeStruct`` leaves (no arrays allocated);
+    ``has_batch_stats`` tells whether the model carries batch-norm statistics (any batch norm,
+    in a block or as the final norm).
+    """
+
+    meta: Meta
+    model: Any
+    shapes: Any
+    has_batch_stats: bool
+    tx: optax.GradientTransformation
+
+
+def build_run(cfg: Any, meta: Meta) -> Run:
+    """The model for ``meta``'s task from ``cfg.model``, its shapes and the grouped optimizer."""
+    model = models.build(cfg.model, meta)
+    variables = jax.eval_shape(
+        lambda k: model.init({"params": k}, *models.example_inputs(meta, 2), train=False),
+        jax.random.key(0),
+    )
+    shapes = variables["params"]
+    # The optimizer's structure depends only on parameter names, so it is built from shapes.
+    tx = optim.build(cfg.optim, shapes, int(cfg.train.steps))
+    has_bn = bool(jax.tree.leaves(variables.get("batch_stats", {})))
+    return Run(meta, model, shapes, has_bn, tx)
+
+
+def init_state(cfg: Any, run: Run) -> TrainState:
+    """The training state at step 0: parameters from ``cfg.seed``, fresh optimizer state."""
+    inputs, lengths = models.example_inputs(run.meta, batch_size=2)
+
+    @jax.jit
+    def init(key):
+        variables = run.model.init({"params": key}, inputs, lengths, train=False)
+        params = variables["params"]
+        return TrainState(
+            step=jnp.zeros((), jnp.int32),
+            params=params,
+            batch_stats=variables.get("batch_stats", {}),
+            opt_state=run.tx.init(params),
+            nonfinite=jnp.zeros((), jnp.int32),
+        )
+
+    return init(jax.random.key(cfg.seed))
+
+
+def variables_of(state: TrainState, run: Run) -> dict:
+    """The ``model.apply`` variables of a state (with batch statistics when the model has them)."""
+    variables = {"params": state.params}
+    if run.has_batch_stats:
+        variables["batch_stats"] = state.batch_stats
+    return variables
