@@ -7,8 +7,8 @@ os.environ.setdefault("WANDB_MODE", "disabled")
 os.environ.setdefault("WANDB_SILENT", "true")
 
 # Compile time, not arithmetic, is most of this suite: XLA's optimization passes are skipped
-# (tests compare numbers with tolerances, and none measures speed except the benchmark, which runs
-# in a subprocess without this setting), and every compiled program is kept in a compilation cache
+# (tests compare numbers with tolerances and assert no timings; the benchmark's smoke run only
+# checks its report's shape), and every compiled program is kept in a compilation cache
 # shared by the test processes of this session (the xdist workers and the CLI subprocesses inherit
 # these variables from the process that imports this file first), so the many runs of the same
 # small configs compile once. Set before jax is imported: jax reads them at import.

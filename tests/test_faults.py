@@ -143,6 +143,7 @@ def test_nonfinite_updates_can_be_skipped_and_counted(tmp_path, monkeypatch):
     assert np.isfinite(res["test"]["loss"])
 
 
+@pytest.mark.slow
 def test_corrupt_latest_checkpoint_falls_back_to_previous(tmp_path, caplog):
     cfg = smoke(**{"train.steps": 20, "train.keep": 3})
     train_and_evaluate(cfg, tmp_path)

@@ -123,6 +123,7 @@ def test_linear_model_and_refusals(x64):
         RecurrentModel(c, meta, v)
 
 
+@pytest.mark.slow
 def test_trained_run_loads_and_runs_recurrently(tmp_path):
     from test_train import smoke
 

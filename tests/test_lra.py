@@ -57,6 +57,7 @@ def test_full_config_builds_with_documented_size(task):
     assert cfg.model.n_layers == 6 and s.state_size == 128
 
 
+@pytest.mark.slow
 def test_listops_smoke_from_the_documented_commands(tmp_path):
     env = dict(os.environ, WANDB_MODE="disabled")
     gen = [
@@ -90,6 +91,7 @@ def test_listops_smoke_from_the_documented_commands(tmp_path):
 
 
 @pytest.mark.parametrize("task", ["text", "retrieval", "image", "pathfinder", "pathx"])
+@pytest.mark.slow
 def test_smoke_variants_train_on_fixture_data(tmp_path, task):
     root = tmp_path / "data"
     root.mkdir()

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from freqssm.logging import read_jsonl
 
@@ -35,6 +36,7 @@ def run(workdir, devices, *extra):
     )
 
 
+@pytest.mark.slow
 def test_two_devices_give_the_one_device_loss_curve(tmp_path):
     for d in (1, 2):
         r = run(tmp_path / f"d{d}", d)
@@ -48,6 +50,7 @@ def test_two_devices_give_the_one_device_loss_curve(tmp_path):
     np.testing.assert_allclose(val[2], val[1], rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_batch_must_divide_the_device_count(tmp_path):
     r = run(tmp_path / "bad", 2, "--config.data.batch_size=15")
     assert r.returncode == 2

@@ -148,6 +148,7 @@ def test_state_size_must_divide_blocks():
         validate(cfg)
 
 
+@pytest.mark.slow
 def test_cli_bad_value_is_one_clear_line(tmp_path):
     r = run_cli([f"--config={WAVES}:smoke", f"--workdir={tmp_path}", "--config.model.ssm.alpha=-1"])
     assert r.returncode == 2
@@ -301,6 +302,7 @@ def test_train_step_decreases_the_loss():
     assert losses[-1] < losses[0]
 
 
+@pytest.mark.slow
 def test_smoke_run_writes_everything(tmp_path):
     cfg = smoke(**{"train.analysis": True})
     res = train_and_evaluate(cfg, tmp_path)
@@ -329,6 +331,7 @@ def test_resume_refuses_a_different_config(tmp_path):
         train_and_evaluate(smoke(**{"train.steps": 2, "model.ssm.alpha": 2.0}), tmp_path)
 
 
+@pytest.mark.slow
 def test_resume_never_refuses_a_workdir_with_checkpoints_and_touches_nothing(tmp_path):
     kw = {"train.steps": 2, "train.eval_every": 2, "train.analysis": False}
     train_and_evaluate(smoke(**kw), tmp_path)
@@ -342,6 +345,7 @@ def test_resume_never_refuses_a_workdir_with_checkpoints_and_touches_nothing(tmp
     assert res["step"] == 2
 
 
+@pytest.mark.slow
 def test_frequency_report_uses_the_runs_discretization_and_step(tmp_path):
     from freqssm import analysis
     from freqssm.checkpoint import load_run
@@ -365,6 +369,7 @@ def test_frequency_report_uses_the_runs_discretization_and_step(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_sweep_writes_a_summary(tmp_path):
     sys.path.insert(0, str(REPO / "scripts"))
     try:
@@ -433,6 +438,7 @@ def test_sweep_zip_walks_keys_together_and_crosses_the_grid():
         sweep.points([], sweep.parse_grid(["a=1,2", "b=1"]))
 
 
+@pytest.mark.slow
 def test_regression_results_report_mae_per_wave(tmp_path):
     res = train_and_evaluate(smoke(**{"train.steps": 2, "train.eval_every": 2}), tmp_path)
     for name in ("low", "moderate", "high"):
