@@ -42,9 +42,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from freqssm.ssm import init as ssm_init
-from freqssm.ssm.discretize import METHODS, discretize
+from freqssm.ssm.discretize import discretize
 from freqssm.ssm.kernel import fft_conv, state_fft_conv, two_sided_kernel, vandermonde_kernel
-from freqssm.ssm.scan import SCAN_IMPLS, linear_recurrence
+from freqssm.ssm.scan import linear_recurrence
 from freqssm.ssm.sobolev import sobolev_filter, sobolev_weight_t
 
 Dtype = Any
@@ -553,9 +553,3 @@ class SequenceBlock(nn.Module):
         if not self.prenorm:
             x = make_norm(self.norm, train, self.param_dtype, "norm")(x)
         return x
-
-
-def validate_ssm_options(discretization: str, scan_impl: str) -> None:
-    """Raise ValueError for unknown discretization or scan implementation names."""
-    _check_choice("discretization", discretization, METHODS)
-    _check_choice("scan_impl", scan_impl, SCAN_IMPLS)
