@@ -9,9 +9,8 @@ sites of each block, batch 50, 180000 steps with 18000 warmup, seed 2222.
 
 Variants (combine with commas): ``smoke``, ``untuned`` (alpha = 1, fixed beta = 0).
 
-Training length: the run stops at the schedule's horizon (``train.steps``, where the cosine
-reaches zero). The authors' trainer counts epochs instead, which implies about 1.08M steps; past
-the horizon their cosine rises again, so training exactly to the horizon is our reading.
+Training runs to the schedule's horizon, not to the authors' epoch limit (about 1.08M steps;
+``configs/_lra_common.py``).
 """
 
 import sys

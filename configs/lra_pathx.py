@@ -8,9 +8,8 @@ global lr 0.001, weight decay 0.03, batch 20, 1250000 steps with 200000 warmup, 
 
 Variants (combine with commas): ``smoke``, ``untuned`` (alpha = 1, fixed beta = 0).
 
-Training length: the run stops at the schedule's horizon (``train.steps``, where the cosine
-reaches zero). The authors' trainer counts epochs instead, which implies about 1.2M steps; past
-the horizon their cosine rises again, so training exactly to the horizon is our reading.
+Training runs to the schedule's horizon, not to the authors' epoch limit (about 1.2M steps;
+``configs/_lra_common.py``).
 """
 
 import sys

@@ -9,9 +9,8 @@ paper's setup"): d_model 128, alpha 3, SSM lr 0.001, Δ at the global lr 0.004, 
 
 Variants (combine with commas): ``smoke``, ``untuned`` (alpha = 1, fixed beta = 0).
 
-Training length: the run stops at the schedule's horizon (``train.steps``, where the cosine
-reaches zero). The authors' trainer counts epochs instead, which implies about 92k steps; past
-the horizon their cosine rises again, so training exactly to the horizon is our reading.
+Training runs to the schedule's horizon, not to the authors' epoch limit (about 92k steps;
+``configs/_lra_common.py``).
 """
 
 import sys

@@ -12,9 +12,8 @@ validation (``results.json`` says so).
 
 Variants (combine with commas): ``smoke``, ``untuned`` (alpha = 1, fixed beta = 0).
 
-Training length: the run stops at the schedule's horizon (``train.steps``, where the cosine
-reaches zero). The authors' trainer counts epochs instead, which implies about 156k steps; past
-the horizon their cosine rises again, so training exactly to the horizon is our reading.
+Training runs to the schedule's horizon, not to the authors' epoch limit (about 156k steps;
+``configs/_lra_common.py``).
 """
 
 import sys
