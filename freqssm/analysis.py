@@ -2,7 +2,7 @@
 
 Works on raw Flax parameter trees (initial or trained), so it can run on a checkpoint without
 building the model. Every SSM layer is found by its parameter names (see
-:mod:`freqssm.layers`), turned into its continuous system by :func:`freqssm.layers.ssm_system`,
+:mod:`freqssm.layers`), turned into its continuous system by :func:`freqssm.ssm.system.ssm_system`,
 and evaluated with :func:`freqssm.ssm.kernel.transfer_continuous` /
 :func:`~freqssm.ssm.kernel.transfer_discrete` — one source of truth for the formulas. The
 evaluation runs in float64 (inside ``jax.enable_x64``) because the resonances of lightly damped
@@ -38,9 +38,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from freqssm.layers import SYSTEM_PARAMS, is_ssm_params, ssm_system
 from freqssm.ssm.discretize import discretize
 from freqssm.ssm.kernel import transfer_continuous, transfer_discrete
+from freqssm.ssm.system import SYSTEM_PARAMS, is_ssm_params, ssm_system
 
 # Upper bound on the number of complex entries of one evaluation chunk (F_chunk·H·max(H, N)):
 # an S5 layer with H = 512 on 512 frequencies would otherwise need a 2 GB (F, H, H) array.
@@ -69,8 +69,8 @@ def find_ssm_layers(params: Mapping) -> list[tuple[str, Mapping]]:
     """All SSM layers in a (nested) Flax params tree.
 
     A subtree is an SSM layer if it holds its Λ, C and Δ parameters
-    (:func:`freqssm.layers.is_ssm_params`; ``B`` and ``D`` may be absent). Works with plain dicts
-    and FrozenDicts.
+    (:func:`freqssm.ssm.system.is_ssm_params`; ``B`` and ``D`` may be absent). Works with plain
+    dicts and FrozenDicts.
 
     Returns:
       ``[(path, subtree), ...]`` with ``path`` like ``"encoder/block2/ssm"`` (``""`` if ``params``

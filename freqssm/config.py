@@ -11,17 +11,8 @@ import os
 
 import ml_collections
 
-from freqssm.layers import (
-    ACTIVATIONS,
-    DROPOUT_SITES,
-    DT_TRANSFORMS,
-    GELUS,
-    GLU_INITS,
-    NORMS,
-    REAL_TRANSFORMS,
-    S5_B_INITS,
-    S5_C_INITS,
-)
+from freqssm.blocks import ACTIVATIONS, DROPOUT_SITES, GELUS, GLU_INITS, NORMS
+from freqssm.layers import DT_TRANSFORMS, REAL_TRANSFORMS, S5_B_INITS, S5_C_INITS
 from freqssm.ssm.discretize import METHODS
 from freqssm.ssm.init import INITS
 from freqssm.ssm.scan import SCAN_IMPLS

@@ -1,7 +1,9 @@
-"""Flax modules: the S5 and S4D layers and the residual SequenceBlock around them.
+"""Flax modules: the S5 and S4D diagonal SSM layers, each a full-sequence ``__call__`` and a
+recurrent ``step`` (the residual block around them is :mod:`freqssm.blocks`).
 
-The modules are thin: every formula lives in :mod:`freqssm.ssm`. Inputs and outputs are
-(batch, length, features) = (B, L, H) real arrays.
+The modules are thin: every formula lives in :mod:`freqssm.ssm`. ``__call__`` maps inputs
+(batch, length, features) = (B, L, H) to outputs of the same shape; ``step`` maps a state and one
+input (B, H) to the next state and output, equal to ``__call__`` at that step.
 
 Parameter names are part of the interface (the optimizer groups them by name, and analysis code
 recognises a layer by them). Which names a layer has depends on its parameterization settings:
@@ -46,14 +48,9 @@ from freqssm.ssm.discretize import discretize
 from freqssm.ssm.kernel import fft_conv, state_fft_conv, two_sided_kernel, vandermonde_kernel
 from freqssm.ssm.scan import linear_recurrence
 from freqssm.ssm.sobolev import sobolev_filter, sobolev_weight_t
+from freqssm.ssm.system import ssm_system
 
 Dtype = Any
-ACTIVATIONS = ("gelu", "full_glu", "half_glu1", "half_glu2")
-NORMS = ("batch", "layer", "none")
-
-
-def _complex(x: jax.Array) -> jax.Array:
-    return jax.lax.complex(x[..., 0], x[..., 1])
 
 
 def _stack(z: jax.Array) -> jax.Array:
@@ -68,62 +65,6 @@ def _constant(value: Any) -> Callable:
     return init
 
 
-def ssm_system(
-    params: dict[str, jax.Array], step_rescale: float = 1.0, clip_eigs: bool = True
-) -> dict[str, jax.Array]:
-    """The continuous system of an S5 or S4D layer from its raw parameters.
-
-    The parameterization is read from the parameter names (module docstring): Re Λ from
-    ``Lambda_re`` (clipped at -1e-4 with ``clip_eigs``) or ``-exp(Lambda_re_log)``; Δ from
-    ``exp(log_dt)`` or ``softplus(dt_raw)``, times ``step_rescale``; an S4D layer without ``B``
-    has B = 1; shared S4D eigenvalues (G, N) are expanded to one row per feature (H, N).
-
-    Returns a dict with complex ``Lambda`` (P_s,) or (H, N), ``B`` (P_s, H) or (H, N), ``C``
-    (n_dir, H, P_s) or (n_dir, H, N), real ``D`` (H,) (zeros for a layer without the D skip) and
-    ``dt`` (P_s,) or (H,). Used by the layers themselves and by analysis code on trained
-    parameters.
-    """
-    if "Lambda_re_log" in params:
-        lam_re = -jnp.exp(params["Lambda_re_log"])
-    else:
-        lam_re = params["Lambda_re"]
-        if clip_eigs:  # Re Λ < 0 keeps the system stable whatever the optimizer does
-            lam_re = jnp.minimum(lam_re, -1e-4)
-    lam = jax.lax.complex(lam_re, params["Lambda_im"])
-    C = _complex(params["C"])
-    H = C.shape[-2]
-    if lam.ndim == 2 and lam.shape[0] != H:  # S4D with n_ssm = G < H eigenvalue sets
-        lam = jnp.tile(lam, (H // lam.shape[0], 1))
-    if "B" in params:
-        B = _complex(params["B"])
-    elif lam.ndim == 2:
-        B = jnp.ones(lam.shape, lam.dtype)
-    else:
-        raise ValueError("an S5 layer needs its B parameter")
-    dt = jax.nn.softplus(params["dt_raw"]) if "dt_raw" in params else jnp.exp(params["log_dt"])
-    return dict(
-        Lambda=lam,
-        B=B,
-        C=C,
-        D=params.get("D", jnp.zeros(H, params["C"].dtype)),
-        dt=dt * step_rescale,
-    )
-
-
-def is_ssm_params(tree: Any) -> bool:
-    """Whether a parameter subtree is one S5 / S4D layer (it holds its Λ, C and Δ parameters)."""
-    keys = set(tree.keys())
-    return (
-        {"Lambda_im", "C"} <= keys
-        and bool(keys & {"Lambda_re", "Lambda_re_log"})
-        and bool(keys & {"log_dt", "dt_raw"})
-    )
-
-
-# Names of every parameter :func:`ssm_system` reads (the rest, e.g. ``sobolev_beta``, it ignores).
-SYSTEM_PARAMS: frozenset[str] = frozenset(
-    {"Lambda_re", "Lambda_re_log", "Lambda_im", "B", "C", "D", "log_dt", "dt_raw"}
-)
 REAL_TRANSFORMS = ("none", "exp")
 DT_TRANSFORMS = ("exp", "softplus")
 S5_B_INITS = ("fan_in_h", "fan_in_p")
@@ -197,6 +138,26 @@ class DiagonalSSM(nn.Module):
         if self.beta_learnable:
             return self.param("sobolev_beta", nn.initializers.constant(self.beta), (H,), dtype)
         return self.beta
+
+    def check_causal(self) -> None:
+        """Raise ValueError unless the layer is a causal recurrence (what :meth:`step` runs)."""
+        if self.bidirectional:
+            raise ValueError("a recurrent step needs model.ssm.bidirectional=False")
+        if self.sobolev_active():
+            raise ValueError(
+                "a recurrent step needs the Sobolev filter off (beta = 0, not learnable): it acts "
+                "on the whole output spectrum"
+            )
+
+    def trained_system(self) -> dict[str, jax.Array]:
+        """The system (:func:`ssm_system`) of the bound layer's parameters, outside ``__call__``."""
+        return ssm_system(self.variables["params"], self.step_rescale, self.clip_eigs)
+
+    def initial_state(self, batch: int) -> jax.Array:
+        """The zero state before the first step: (B, P_s) for S5, (B, H, N) for S4D, complex."""
+        self.check_causal()
+        lam = self.trained_system()["Lambda"]
+        return jnp.zeros((batch, *lam.shape), lam.dtype)
 
     def initial_modes(self, blocks: int = 1) -> tuple[np.ndarray, np.ndarray | None]:
         """The initial Λ (P_s,) and the eigenvectors (S5 with HiPPO, else None)."""
@@ -332,6 +293,20 @@ class S5(DiagonalSSM):
             y = sobolev_filter(y, self.sobolev_exponent(H, self.param_dtype), self.sobolev_c)
         return y + sys["D"] * u
 
+    def step(self, state: jax.Array, u_t: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """One step of the recurrence, on a bound layer (``apply(..., method="step")``).
+
+        x_t = Λ̄ x_{t-1} + B̄ u_t, y_t = f·Re(C̃ x_t) + D u_t (f = 2 with ``conj_sym``): the same
+        output as ``__call__`` at step t. state (B, P_s) complex, u_t (B, H) real -> (state, y_t).
+        """
+        self.check_causal()
+        sys = self.trained_system()
+        lam_bar, gamma = discretize(sys["Lambda"], sys["dt"], self.discretization)
+        x = lam_bar * state + u_t.astype(lam_bar.dtype) @ (gamma[:, None] * sys["B"]).T
+        f = 2.0 if self.conj_sym else 1.0
+        y = f * (x @ sys["C"][0].T).real
+        return x, y.astype(u_t.dtype) + sys["D"] * u_t
+
     def _states(self, lam_bar: jax.Array, bu: jax.Array, reverse: bool) -> jax.Array:
         if self.mode == "conv":
             return state_fft_conv(lam_bar, bu, reverse)
@@ -369,6 +344,11 @@ class S4D(DiagonalSSM):
     train_b: bool = True
     c_imag_scale: float = 0.0
     circular: bool = False
+
+    def check_causal(self) -> None:
+        super().check_causal()
+        if self.circular:
+            raise ValueError("a recurrent step needs model.ssm.circular=False (a causal layer)")
 
     def system(self, H: int) -> dict[str, jax.Array]:
         """Create the parameters; return Λ (H,N), B (H,N), C (n_dir,H,N), D (H,), Δ (H,)."""
@@ -421,6 +401,20 @@ class S4D(DiagonalSSM):
             raise ValueError(f"S4D mode must be 'conv' or 'scan', got {self.mode!r}")
         return y + sys["D"] * u
 
+    def step(self, state: jax.Array, u_t: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """One step of the H recurrences, on a bound layer (``apply(..., method="step")``).
+
+        x_t = Λ̄ ⊙ x_{t-1} + B̄ u_t per feature, y_t = f·Re Σ_n C_n x_{t,n} + D u_t: the same
+        output as ``__call__`` at step t. state (B, H, N) complex, u_t (B, H) real -> (state, y_t).
+        """
+        self.check_causal()
+        sys = self.trained_system()
+        lam_bar, gamma = discretize(sys["Lambda"], sys["dt"][:, None], self.discretization)
+        x = lam_bar * state + u_t[..., None] * (gamma * sys["B"])
+        f = 2.0 if self.conj_sym else 1.0
+        y = f * jnp.sum(sys["C"][0] * x, axis=-1).real
+        return x, y.astype(u_t.dtype) + sys["D"] * u_t
+
     def _recurrent(self, lam_bar: jax.Array, b_bar: jax.Array, C: jax.Array, u: jax.Array):
         f = 2.0 if self.conj_sym else 1.0
         bu = u[..., None] * b_bar  # (B, L, H, N)
@@ -440,116 +434,3 @@ def shift_earlier(x: jax.Array) -> jax.Array:
     The reverse recurrence's state x_t holds the inputs s >= t; reading x_{t+1} at t keeps s > t.
     """
     return jnp.concatenate([x[:, 1:], jnp.zeros_like(x[:, :1])], axis=1)
-
-
-def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(f"{name}={value!r} is not one of {choices}")
-
-
-DROPOUT_SITES = ("pre_act", "post_act", "post_glu")
-GELUS = ("tanh", "erf")
-GLU_INITS = ("lecun", "torch")
-
-
-def torch_linear_init() -> tuple[Callable, Callable]:
-    """PyTorch's default ``nn.Linear`` / 1x1 ``nn.Conv1d`` init as (kernel, bias) initializers.
-
-    Kernel: kaiming-uniform with a = √5, i.e. U(-1/√fan_in, 1/√fan_in); bias: the same bound.
-    """
-    kernel = nn.initializers.variance_scaling(1.0 / 3.0, "fan_in", "uniform")
-
-    def bias(key: jax.Array, shape: tuple[int, ...], dtype: Dtype, fan_in: int) -> jax.Array:
-        bound = 1.0 / np.sqrt(fan_in)
-        return jax.random.uniform(key, shape, dtype, -bound, bound)
-
-    return kernel, bias
-
-
-def make_norm(kind: str, train: bool, param_dtype: Dtype, name: str) -> Callable:
-    """A "batch" (momentum 0.9, batch statistics while training), "layer" or "none" norm."""
-    if kind == "none":
-        return lambda x: x
-    if kind == "batch":
-        return nn.BatchNorm(
-            use_running_average=not train, momentum=0.9, param_dtype=param_dtype, name=name
-        )
-    return nn.LayerNorm(param_dtype=param_dtype, name=name)
-
-
-class SequenceBlock(nn.Module):
-    """Norm -> SSM -> activation/GLU -> dropout -> residual (prenorm), or norm after (postnorm).
-
-    Attributes:
-      ssm: a factory (e.g. ``functools.partial(S5, state_size=64)``) called as ``ssm(name="ssm")``.
-      norm: "batch", "layer" or "none". prenorm: normalize before the SSM (else after the
-        residual). residual: add the block's input to its output (False: a plain layer).
-      activation: "gelu", "full_glu", "half_glu1" or "half_glu2" (S5's definitions).
-      dropout: rate, tied over time (one mask per sequence and feature).
-      dropout_sites: where dropout is applied, each with its own mask: "pre_act" (the SSM output,
-        before the GELU), "post_act" (after the GELU) and "post_glu" (after the GLU; GLU
-        activations only). Default: the last two; the authors' blocks use all three.
-      gelu: "tanh" (the tanh approximation, Flax's default) or "erf" (exact, PyTorch's default).
-      glu_init: the GLU's dense maps, "lecun" (Flax's lecun-normal kernel, zero bias) or "torch"
-        (PyTorch's default for the authors' H -> 2H 1x1 convolution; :func:`torch_linear_init`).
-    """
-
-    ssm: Callable[..., nn.Module]
-    norm: str = "layer"
-    prenorm: bool = True
-    activation: str = "half_glu1"
-    dropout: float = 0.0
-    dropout_sites: tuple[str, ...] = ("post_act", "post_glu")
-    gelu: str = "tanh"
-    glu_init: str = "lecun"
-    residual: bool = True
-    param_dtype: Dtype = jnp.float32
-
-    @nn.compact
-    def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
-        """x (B, L, H) -> (B, L, H)."""
-        _check_choice("norm", self.norm, NORMS)
-        _check_choice("activation", self.activation, ACTIVATIONS)
-        _check_choice("gelu", self.gelu, GELUS)
-        _check_choice("glu_init", self.glu_init, GLU_INITS)
-        for site in self.dropout_sites:
-            _check_choice("dropout_sites", site, DROPOUT_SITES)
-        H = x.shape[-1]
-        skip = x
-        if self.prenorm:
-            x = make_norm(self.norm, train, self.param_dtype, "norm")(x)
-        x = self.ssm(name="ssm")(x, train=train)
-        dropout = nn.Dropout(self.dropout, broadcast_dims=(1,), deterministic=not train)
-
-        def drop(site: str, z: jax.Array) -> jax.Array:
-            return dropout(z) if site in self.dropout_sites else z
-
-        def act(z: jax.Array) -> jax.Array:
-            return nn.gelu(z, approximate=self.gelu == "tanh")
-
-        dense = functools.partial(nn.Dense, H, param_dtype=self.param_dtype)
-        if self.glu_init == "torch":
-            kernel, bias = torch_linear_init()
-            dense = functools.partial(
-                dense, kernel_init=kernel, bias_init=functools.partial(bias, fan_in=H)
-            )
-        x = drop("pre_act", x)
-        if self.activation == "gelu":
-            x = drop("post_act", act(x))
-        elif self.activation == "full_glu":
-            x = drop("post_act", act(x))
-            x = dense(name="out1")(x) * jax.nn.sigmoid(dense(name="out2")(x))
-            x = drop("post_glu", x)
-        elif self.activation == "half_glu1":
-            x = drop("post_act", act(x))
-            x = x * jax.nn.sigmoid(dense(name="out2")(x))
-            x = drop("post_glu", x)
-        else:  # half_glu2: GELU only on the gate's input
-            g = drop("post_act", act(x))
-            x = x * jax.nn.sigmoid(dense(name="out2")(g))
-            x = drop("post_glu", x)
-        if self.residual:
-            x = skip + x
-        if not self.prenorm:
-            x = make_norm(self.norm, train, self.param_dtype, "norm")(x)
-        return x

@@ -21,8 +21,15 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from freqssm.blocks import (
+    SequenceBlock,
+    apply_dense,
+    apply_norm,
+    make_norm,
+    torch_linear_init,
+)
 from freqssm.data.base import Meta
-from freqssm.layers import S4D, S5, SequenceBlock, layer_kwargs, make_norm, torch_linear_init
+from freqssm.layers import S4D, S5, layer_kwargs
 
 
 def ssm_factory(s: Any) -> Callable[..., nn.Module]:
@@ -47,6 +54,20 @@ def last_step(x: jax.Array, lengths: jax.Array | None) -> jax.Array:
     return jnp.take_along_axis(x, idx[:, None, None], axis=1)[:, 0]
 
 
+def _block_kwargs(c: Any) -> dict[str, Any]:
+    return dict(
+        ssm=ssm_factory(c.ssm),
+        norm=c.norm,
+        prenorm=c.prenorm,
+        activation=c.activation,
+        dropout=c.dropout,
+        dropout_sites=tuple(c.dropout_sites),
+        gelu=c.gelu,
+        glu_init=c.glu_init,
+        residual=c.residual,
+    )
+
+
 class Backbone(nn.Module):
     """Encoder and the stack of SequenceBlocks: inputs -> (B, L, d_model)."""
 
@@ -62,23 +83,41 @@ class Backbone(nn.Module):
             x = nn.Embed(self.meta.in_features, c.d_model, name="embed", **kw)(inputs)
         else:
             x = nn.Dense(c.d_model, name="encoder")(inputs)
-        ssm = ssm_factory(c.ssm)
         for i in range(c.n_layers):
-            x = SequenceBlock(
-                ssm=ssm,
-                norm=c.norm,
-                prenorm=c.prenorm,
-                activation=c.activation,
-                dropout=c.dropout,
-                dropout_sites=tuple(c.dropout_sites),
-                gelu=c.gelu,
-                glu_init=c.glu_init,
-                residual=c.residual,
-                name=f"block{i}",
-            )(x, train)
+            x = SequenceBlock(**_block_kwargs(c), name=f"block{i}")(x, train)
         if c.prenorm:  # the last block's output has not been normalized yet
             x = make_norm(final_norm_kind(c), train, jnp.float32, "final_norm")(x)
         return x
+
+    def _blocks(self) -> list[tuple[SequenceBlock, dict]]:
+        """Each block as a free-standing module with its variables (for the recurrent step)."""
+        v = self.variables
+        return [
+            (
+                SequenceBlock(**_block_kwargs(self.cfg), parent=None),
+                {col: tree[f"block{i}"] for col, tree in v.items() if f"block{i}" in tree},
+            )
+            for i in range(self.cfg.n_layers)
+        ]
+
+    def initial_state(self, batch: int) -> list[jax.Array]:
+        """The blocks' SSM states before the first step (on a bound backbone)."""
+        return [blk.apply(bv, batch, method="initial_state") for blk, bv in self._blocks()]
+
+    def step(self, state: list[jax.Array], x_t: jax.Array) -> tuple[list[jax.Array], jax.Array]:
+        """x_t: (B,) tokens or (B, C) reals -> (state, features (B, d_model)), in eval mode."""
+        c, params = self.cfg, self.variables["params"]
+        if self.meta.input_kind == "tokens":
+            x = params["embed"]["embedding"][x_t]
+        else:
+            x = apply_dense(params["encoder"], x_t)
+        new = []
+        for (blk, bv), s in zip(self._blocks(), state, strict=True):
+            s, x = blk.apply(bv, s, x, method="step")
+            new.append(s)
+        if c.prenorm:
+            x = apply_norm(final_norm_kind(c), self.variables, "final_norm", x)
+        return new, x
 
 
 def final_norm_kind(model_cfg: Any) -> str:
@@ -126,6 +165,47 @@ class SequenceModel(nn.Module):
         if meta.output_kind == "sequence_regression":
             return nn.Dense(meta.n_outputs, name="head")(x)
         return nn.Dense(meta.n_outputs, name="head")(pool(x, lengths))
+
+    # --- recurrent (token-by-token) evaluation of a causal model; see freqssm.infer ---
+    def _parts(self) -> tuple[nn.Module, dict]:
+        c, v = self.cfg, self.variables
+        if c.kind == "linear":
+            return ssm_factory(c.ssm)(parent=None), {"params": v["params"]["ssm"]}
+        sub = {col: tree["backbone"] for col, tree in v.items() if "backbone" in tree}
+        return Backbone(c, self.meta, parent=None), sub
+
+    def initial_state(self, batch: int) -> dict[str, Any]:
+        """The carry before the first step: SSM states, the pooled sum and the step count."""
+        if self.meta.output_kind == "retrieval":
+            raise ValueError("recurrent inference does not support the two-tower retrieval head")
+        part, pv = self._parts()
+        carry = {"ssm": part.apply(pv, batch, method="initial_state")}
+        carry["t"] = jnp.zeros((), jnp.int32)
+        if self.cfg.kind != "linear":
+            carry["sum"] = jnp.zeros((batch, self.cfg.d_model))
+        return carry
+
+    def step(self, carry: dict[str, Any], x_t: jax.Array) -> tuple[dict[str, Any], jax.Array]:
+        """x_t: (B,) tokens or (B, C) reals -> (carry, the model's output given x_0..x_t).
+
+        Sequence outputs give step t's output; pooled heads are applied to the running mean (or
+        last) features, which is what ``__call__`` outputs on the first t + 1 inputs.
+        """
+        c, params = self.cfg, self.variables["params"]
+        part, pv = self._parts()
+        s, x = part.apply(pv, carry["ssm"], x_t, method="step")
+        t = carry["t"] + 1
+        if c.kind == "linear":
+            if c.output_map == "affine":
+                x = apply_dense(params["mix"], x)
+            return {"ssm": s, "t": t}, x
+        total = carry["sum"] + x
+        pooled = (
+            x
+            if self.meta.output_kind == "sequence_regression" or c.pooling != "mean"
+            else (total / t)
+        )
+        return {"ssm": s, "sum": total, "t": t}, apply_dense(params["head"], pooled)
 
 
 def build(model_config: Any, meta: Meta) -> SequenceModel:

@@ -54,11 +54,12 @@ import jax.numpy as jnp
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from freqssm.layers import S4D, S5, ssm_system
+from freqssm.layers import S4D, S5
 from freqssm.ssm.discretize import discretize
 from freqssm.ssm.kernel import fft_conv, two_sided_kernel, vandermonde_kernel
 from freqssm.ssm.scan import parallel_scan, resolve_impl, sequential_scan
 from freqssm.ssm.sobolev import sobolev_filter, sobolev_weight
+from freqssm.ssm.system import ssm_system
 
 GB = 1e9
 MiB = 2**20

@@ -1,14 +1,17 @@
 """Recurrent inference equals the full-sequence call (float64)."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from freqssm import models
+from freqssm.blocks import SequenceBlock
 from freqssm.config import base_config
 from freqssm.data.base import Meta
-from freqssm.infer import RecurrentModel, ssm_state, ssm_step
+from freqssm.infer import RecurrentModel
 from freqssm.layers import S4D, S5
 
 
@@ -20,17 +23,15 @@ def rel_err(a, b):
 @pytest.mark.parametrize("kind", ["s5", "s4d"])
 @pytest.mark.parametrize("method", ["zoh", "bilinear"])
 def test_layer_steps_equal_full_call(x64, kind, method):
-    cfg = base_config().model.ssm
-    cfg.kind, cfg.discretization, cfg.step_rescale = kind, method, 1.5
     cls = S5 if kind == "s5" else S4D
     layer = cls(state_size=8, discretization=method, step_rescale=1.5, param_dtype=jnp.float64)
     x = jax.random.normal(jax.random.key(0), (2, 40, 3), jnp.float64)
     v = layer.init(jax.random.key(1), x)
     full = layer.apply(v, x)
-    state = ssm_state(v["params"], cfg, 2)
+    state = layer.apply(v, 2, method="initial_state")
     ys = []
     for t in range(x.shape[1]):
-        state, y = ssm_step(v["params"], cfg, state, x[:, t])
+        state, y = layer.apply(v, state, x[:, t], method="step")
         ys.append(y)
     assert rel_err(jnp.stack(ys, 1), full) < 1e-10
 
@@ -138,3 +139,52 @@ def test_trained_run_loads_and_runs_recurrently(tmp_path):
     np.testing.assert_allclose(rec[:, -1], full, rtol=1e-3, atol=1e-5)
     _, _, _, best = load_run(tmp_path, best=True)
     assert jax.tree.structure(best) == jax.tree.structure(variables)
+
+
+@pytest.mark.parametrize(
+    "activation,norm,prenorm,glu_init",
+    [
+        ("full_glu", "layer", True, "torch"),
+        ("half_glu2", "batch", False, "lecun"),
+        ("gelu", "none", True, "lecun"),
+    ],
+)
+def test_block_steps_equal_full_call(x64, activation, norm, prenorm, glu_init):
+    ssm = functools.partial(S5, state_size=6, param_dtype=jnp.float64)
+    block = SequenceBlock(
+        ssm, norm=norm, prenorm=prenorm, activation=activation, glu_init=glu_init, dropout=0.3
+    )
+    x = jax.random.normal(jax.random.key(4), (2, 24, 4), jnp.float64)
+    v = block.init(jax.random.key(5), x)
+    if norm == "batch":  # non-trivial running statistics
+        rngs = {"dropout": jax.random.key(6)}
+        _, upd = block.apply(v, x * 3.0 + 1.0, train=True, mutable=["batch_stats"], rngs=rngs)
+        v = {**v, **upd}
+    v = jax.tree.map(lambda a: a.astype(jnp.float64), v)
+    state = block.apply(v, 2, method="initial_state")
+    ys = []
+    for t in range(x.shape[1]):
+        state, y = block.apply(v, state, x[:, t], method="step")
+        ys.append(y)
+    assert rel_err(jnp.stack(ys, 1), block.apply(v, x)) < 1e-10
+
+
+def test_non_causal_layers_and_heads_are_refused():
+    x = jnp.ones((1, 8, 2))
+    for layer, match in [
+        (S5(state_size=4, bidirectional=True), "bidirectional"),
+        (S4D(state_size=4, circular=True), "circular"),
+        (S4D(state_size=4, beta=1.0), "Sobolev"),
+    ]:
+        v = layer.init(jax.random.key(0), x)
+        with pytest.raises(ValueError, match=match):
+            layer.apply(v, 1, method="initial_state")
+        with pytest.raises(ValueError, match=match):
+            layer.apply(v, jnp.zeros((1, 2, 2), jnp.complex64), x[:, 0], method="step")
+    c = base_config().model
+    c.n_layers, c.d_model, c.ssm.state_size = 1, 4, 4
+    meta = Meta(8, "tokens", 5, "retrieval", 2)
+    model = models.build(c, meta)
+    v = model.init(jax.random.key(0), *models.example_inputs(meta))
+    with pytest.raises(ValueError, match="retrieval"):
+        RecurrentModel(c, meta, v)

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from freqssm.layers import S4D, S5, SequenceBlock, ssm_system
+from freqssm.blocks import SequenceBlock
+from freqssm.layers import S4D, S5
 from freqssm.ssm.sobolev import sobolev_filter
+from freqssm.ssm.system import ssm_system
 
 
 def rel_err(a, b):
