@@ -23,6 +23,7 @@ from typing import Any
 
 import ml_collections
 
+from freqssm import data
 from freqssm.config import base_config
 
 Variant = Callable[[ml_collections.ConfigDict], None]
@@ -40,7 +41,6 @@ def base() -> ml_collections.ConfigDict:
     without a setting of its own, Δ at the global learning rate; cosine schedule with warmup.
     """
     c = base_config()
-    c.data.split_seed = 42
     m = c.model
     m.n_layers = 6
     m.norm = "batch"
@@ -147,6 +147,7 @@ def get_config(
     (a value that is a string of other variants' names, e.g. ``"reduced,untuned"``, is an alias).
     """
     c = base()
+    c.data.update(data.defaults(task["data"]["name"]))  # the loader's keys and defaults
     update(c, task)
     own = dict(variants or {})
     shared: dict[str, Variant] = {"smoke": lambda cfg: smoke(cfg, smoke_len), "untuned": untuned}

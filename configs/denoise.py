@@ -60,6 +60,7 @@ import math
 
 import ml_collections
 
+from freqssm import data
 from freqssm.config import base_config
 
 PAPER_GRID = (2048, 128)
@@ -143,17 +144,8 @@ def get_config(variant: str | None = None) -> ml_collections.ConfigDict:
     c.seed = 0
     d = c.data
     d.name = "denoise"
-    d.source = "skimage"
+    d.update(data.defaults("denoise"))  # the loader's keys and defaults (skimage, 512 crops, ...)
     d.batch_size = 32
-    d.n_train = 512
-    d.n_val = 64
-    d.n_test = 64
-    d.seed = 0
-    d.crop_scale = (0.5, 1.0)
-    d.flip = True
-    d.low_band = (0.0, 0.05)
-    d.high_band = (0.5, 1.0)
-    d.noise_sigma = 0.2
     d.noise_seed = 1234
     d.n_examples = 3  # test images drawn in denoise_examples.png and kept in denoise_arrays.npz
 

@@ -24,10 +24,7 @@ TASK = {
     "seed": 2222,
     "data": {
         "name": "image",
-        "seq_len": 1024,
         "batch_size": 50,
-        "source": "files",  # "files" (the standard folder) or "tfds" (prepared locally)
-        "tfds_dir": "",  # tfds data_dir; "" means tfds' default
     },
     "model": {
         "d_model": 512,

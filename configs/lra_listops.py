@@ -23,7 +23,7 @@ import _lra_common
 
 TASK = {
     "seed": 2222,
-    "data": {"name": "listops", "seq_len": 2048, "batch_size": 32},
+    "data": {"name": "listops", "batch_size": 32},
     "model": {"d_model": 128, "pooling": "last", "ssm": {"alpha": 3.0}},
     "optim": {"lr": 0.008, "ssm_lr": 0.004, "weight_decay": 0.03, "warmup_steps": 5000},
     "train": {"steps": 150000, "eval_every": 3000, "checkpoint_every": 3000},

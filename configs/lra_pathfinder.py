@@ -24,12 +24,8 @@ TASK = {
     "seed": 3333,
     "data": {
         "name": "pathfinder",
-        "seq_len": 1024,
         "batch_size": 50,
-        "resolution": 32,
-        "difficulty": "curv_contour_length_14",
         "cache": True,  # decode the PNGs once into a uint8 memmap next to the data
-        "center": False,  # pixels in [0, 1] (True: [-1, 1])
     },
     "model": {"d_model": 256, "ssm": {"alpha": 3.0}},
     "optim": {

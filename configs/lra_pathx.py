@@ -23,12 +23,8 @@ TASK = {
     "seed": 3333,
     "data": {
         "name": "pathx",
-        "seq_len": 16384,
         "batch_size": 20,
-        "resolution": 128,
-        "difficulty": "curv_contour_length_14",
         "cache": True,  # decode the PNGs once into a uint8 memmap next to the data
-        "center": False,  # pixels in [0, 1] (True: [-1, 1])
     },
     "model": {"d_model": 128, "ssm": {"alpha": 5.0, "dt_min": 0.0001, "n_ssm": None}},
     "optim": {

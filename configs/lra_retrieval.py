@@ -22,7 +22,7 @@ import _lra_common
 
 TASK = {
     "seed": 3333,
-    "data": {"name": "retrieval", "seq_len": 4000, "batch_size": 64},
+    "data": {"name": "retrieval", "batch_size": 64},
     "model": {"d_model": 128, "ssm": {"alpha": 3.0}},
     "optim": {"lr": 0.004, "ssm_lr": 0.001, "weight_decay": 0.03, "warmup_steps": 5000},
     "train": {"steps": 100000, "eval_every": 2000, "checkpoint_every": 2000},

@@ -27,12 +27,8 @@ TASK = {
     "seed": 3333,
     "data": {
         "name": "text",
-        "seq_len": 4096,
         "batch_size": 32,
-        "source": "files",  # "files" (the standard folder) or "tfds" (prepared locally)
-        "tfds_dir": "",  # tfds data_dir; "" means tfds' default
-        "tokenizer": "chars",  # characters seen >= min_freq times in the training text
-        "min_freq": 15,
+        "tokenizer": "chars",  # characters seen >= data.min_freq times in the training text
         "val_split": "test",  # LRA convention: no validation split, test reported as val
     },
     "model": {"d_model": 256, "ssm": {"alpha": 5.0}},

@@ -16,6 +16,7 @@ L = 1024), which is what gives the untuned model its low-frequency bias here.
 
 import ml_collections
 
+from freqssm import data
 from freqssm.config import base_config
 
 
@@ -24,16 +25,9 @@ def get_config(variant: str | None = None) -> ml_collections.ConfigDict:
     c.seed = 0
     d = c.data
     d.name = "waves"
+    d.update(data.defaults("waves"))  # the loader's keys and defaults (L = 1024, ...)
     d.batch_size = 32
-    d.seq_len = 1024
     d.frequencies = (4, 64, 400)  # cycles per sequence: low, moderate, high (Nyquist = 512)
-    d.amp_low = 0.0
-    d.amp_high = 1.0
-    d.noise = 0.0
-    d.n_train = 4096
-    d.n_val = 512
-    d.n_test = 512
-    d.seed = 0
 
     m = c.model
     m.n_layers = 1  # one block keeps the bias visible: deeper stacks mix frequencies more

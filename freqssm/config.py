@@ -7,11 +7,10 @@ one whose value is out of range fails in :func:`validate` with one line naming t
 
 from __future__ import annotations
 
-import os
-
 import ml_collections
 
 from freqssm.blocks import ACTIVATIONS, DROPOUT_SITES, GELUS, GLU_INITS, NORMS
+from freqssm.data.base import default_data_root
 from freqssm.layers import DT_TRANSFORMS, REAL_TRANSFORMS, S5_B_INITS, S5_C_INITS
 from freqssm.ssm.discretize import METHODS
 from freqssm.ssm.init import INITS
@@ -23,13 +22,6 @@ DECAY_SCOPES = ("weights", "all")
 
 class ConfigError(ValueError):
     """A config value is out of range; the message starts with the key."""
-
-
-def default_data_root() -> str:
-    """``$FREQSSM_DATA`` if set, else ``~/.cache/freqssm``."""
-    return os.environ.get(
-        "FREQSSM_DATA", os.path.join(os.path.expanduser("~"), ".cache", "freqssm")
-    )
 
 
 def base_config() -> ml_collections.ConfigDict:

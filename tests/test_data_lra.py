@@ -7,10 +7,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from freqssm.data import DataError, build, eval_batches, lra, train_batches
+from freqssm.data import DataError, build, eval_batches, train_batches
+from freqssm.data.base import data_root
+from freqssm.data.lra import common as lra_common
+from freqssm.data.lra import listops as lra_listops
+from freqssm.data.lra import pathfinder as lra_pathfinder
+from freqssm.data.lra import text as lra_text
 from freqssm.datagen.listops import generate, tokenize
 
-VOCAB = {w: i for i, w in enumerate(lra.LISTOPS_VOCAB)}
+VOCAB = {w: i for i, w in enumerate(lra_listops.LISTOPS_VOCAB)}
 
 
 def _cfg(name, root, **kw):
@@ -52,8 +57,8 @@ def _write_listops(root, rows=LISTOPS_ROWS, eol="\r\n", splits=("train", "val", 
 
 
 def _ids(src, seq_len=2048):
-    ids = [VOCAB.get(t, lra.UNK_ID) for t in tokenize(src)]
-    return [*ids[: seq_len - 1], lra.LISTOPS_EOS]
+    ids = [VOCAB.get(t, lra_common.UNK_ID) for t in tokenize(src)]
+    return [*ids[: seq_len - 1], lra_listops.LISTOPS_EOS]
 
 
 @pytest.mark.parametrize("eol", ["\r\n", "\n"])
@@ -76,7 +81,7 @@ def test_listops_tokens_lengths_targets(tmp_path, eol):
         assert b["inputs"][r, : len(ids)].tolist() == ids
         assert not b["inputs"][r, len(ids) :].any()
         assert b["targets"][r] == y
-    assert b["inputs"][3, 0] == lra.UNK_ID
+    assert b["inputs"][3, 0] == lra_common.UNK_ID
 
 
 def test_listops_truncation_keeps_eos(tmp_path):
@@ -85,7 +90,12 @@ def test_listops_truncation_keeps_eos(tmp_path):
     ds = build(_cfg("listops", tmp_path, seq_len=4))
     b = ds.train.get(np.array([1]))  # 8 tokens: [SM 5 [MIN 3 4 X X + eos
     assert b["inputs"].shape == (1, 4)
-    assert b["inputs"][0].tolist() == [VOCAB["[SM"], VOCAB["5"], VOCAB["[MIN"], lra.LISTOPS_EOS]
+    assert b["inputs"][0].tolist() == [
+        VOCAB["[SM"],
+        VOCAB["5"],
+        VOCAB["[MIN"],
+        lra_listops.LISTOPS_EOS,
+    ]
     assert b["lengths"].tolist() == [4]
 
 
@@ -103,7 +113,7 @@ def test_listops_vectorised_encoder_matches_reference(tmp_path):
     sources = [line.split("\t")[0] for line in paths["train"].read_text().splitlines()[1:]]
     sources += ["", "  7  ", "[MAX\t1 [SMX 2 ] 33 ]", "é [MIN 1 2 ]"]
     for seq_len in (2048, 37):
-        tokens, offsets = lra.encode_listops(sources, seq_len)
+        tokens, offsets = lra_listops.encode_listops(sources, seq_len)
         assert len(offsets) == len(sources) + 1
         for i, src in enumerate(sources):
             assert tokens[offsets[i] : offsets[i + 1]].tolist() == _ids(src, seq_len), src
@@ -125,16 +135,18 @@ def test_listops_batching_and_max_examples(tmp_path):
 
 
 def test_subsets_are_random_sorted_and_seeded():
-    a = lra._subset(100, 10, 42, 0)
+    a = lra_common._subset(100, 10, 42, 0)
     assert a.tolist() == sorted(set(a.tolist())) and len(a) == 10 and a.max() < 100
     assert a.tolist() != list(range(10))
-    np.testing.assert_array_equal(a, lra._subset(100, 10, 42, 0))
-    assert a.tolist() != lra._subset(100, 10, 42, 1).tolist()
-    assert a.tolist() != lra._subset(100, 10, 7, 0).tolist()
+    np.testing.assert_array_equal(a, lra_common._subset(100, 10, 42, 0))
+    assert a.tolist() != lra_common._subset(100, 10, 42, 1).tolist()
+    assert a.tolist() != lra_common._subset(100, 10, 7, 0).tolist()
     assert (
-        lra._subset(5, 10, 42, 0).tolist() == lra._subset(5, None, 0, 0).tolist() == [0, 1, 2, 3, 4]
+        lra_common._subset(5, 10, 42, 0).tolist()
+        == lra_common._subset(5, None, 0, 0).tolist()
+        == [0, 1, 2, 3, 4]
     )
-    tr, va, te = lra._random_split(20, [16, 2], 42, None)
+    tr, va, te = lra_common._random_split(20, [16, 2], 42, None)
     assert sorted([*tr, *va, *te]) == list(range(20)) and (len(tr), len(va), len(te)) == (16, 2, 2)
 
 
@@ -145,8 +157,8 @@ def test_listops_default_root_from_env(tmp_path, monkeypatch):
     assert len(ds.train) == len(LISTOPS_ROWS)
     monkeypatch.delenv("FREQSSM_DATA")
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert lra.data_root(ml_collections.ConfigDict({})) == tmp_path / ".cache" / "freqssm"
-    assert lra.data_root(ml_collections.ConfigDict({"root": "~/d"})) == tmp_path / "d"
+    assert data_root(ml_collections.ConfigDict({})) == tmp_path / ".cache" / "freqssm"
+    assert data_root(ml_collections.ConfigDict({"root": "~/d"})) == tmp_path / "d"
 
 
 def test_listops_missing_folder_names_path_and_command(tmp_path):
@@ -206,8 +218,8 @@ def _write_imdb(root, n=10):
 
 def _decode_bytes(row, length):
     ids = row[:length]
-    assert ids[-1] == lra.BYTE_EOS and (ids[:-1] >= lra.BYTE_OFFSET).all()
-    return bytes((ids[:-1] - lra.BYTE_OFFSET).astype(np.uint8).tolist())
+    assert ids[-1] == lra_common.BYTE_EOS and (ids[:-1] >= lra_common.BYTE_OFFSET).all()
+    return bytes((ids[:-1] - lra_common.BYTE_OFFSET).astype(np.uint8).tolist())
 
 
 def test_text_bytes_splits_labels(tmp_path):
@@ -293,8 +305,8 @@ def test_text_char_vocabulary_keeps_exactly_the_frequent_training_characters(tmp
         }
         assert got == want
     # the threshold is inclusive and the order is by count, ties by code point
-    assert lra.char_vocab(["xxyyy", "x"], 3)[3:] == ("x", "y")
-    assert lra.char_vocab(["xxyyy", "x"], 4) == lra.CHAR_SPECIALS
+    assert lra_text.char_vocab(["xxyyy", "x"], 3)[3:] == ("x", "y")
+    assert lra_text.char_vocab(["xxyyy", "x"], 4) == lra_text.CHAR_SPECIALS
     with pytest.raises(DataError, match="tokenizer"):
         build(_cfg("text", tmp_path, tokenizer="words"))
     with pytest.raises(DataError, match="val_split"):
@@ -509,7 +521,7 @@ def test_pathfinder_pixels_labels_split(tmp_path, cache):
             assert b["targets"][r] == labels[key]
             seen.append(key)
     assert sorted(seen) == sorted(images)
-    assert (folder / lra.CACHE_NAME).exists() == cache
+    assert (folder / lra_pathfinder.CACHE_NAME).exists() == cache
     _check_batching(ds.train, batch_size=4)
 
 
@@ -521,14 +533,14 @@ def test_pathfinder_cache_matches_lazy_and_is_reused(tmp_path):
     np.testing.assert_array_equal(lazy.train.get(idx)["inputs"], cached.train.get(idx)["inputs"])
     x = lazy.train.get(idx)["inputs"]
     assert x.min() >= -1.0 and x.max() <= 1.0 and x.min() < -0.9 and x.max() > 0.9
-    stamp = (folder / lra.CACHE_NAME).stat().st_mtime_ns
+    stamp = (folder / lra_pathfinder.CACHE_NAME).stat().st_mtime_ns
     for png in (folder / "imgs").rglob("*.png"):  # the cache no longer needs the PNGs
         png.unlink()
     again = build(_cfg("pathfinder", tmp_path, center=True, cache=True))
     np.testing.assert_array_equal(
         again.test.get(np.arange(2))["inputs"], cached.test.get(np.arange(2))["inputs"]
     )
-    assert (folder / lra.CACHE_NAME).stat().st_mtime_ns == stamp
+    assert (folder / lra_pathfinder.CACHE_NAME).stat().st_mtime_ns == stamp
     assert not list(folder.glob("*.tmp*"))
 
 
@@ -584,7 +596,7 @@ def test_pathfinder_unreadable_and_wrong_size_images(tmp_path):
         ds.split(split).get(np.array([pos]))
     with pytest.raises(DataError, match=r"sample_3\.png"):
         build(_cfg("pathfinder", tmp_path, cache=True))
-    assert not (folder / lra.CACHE_NAME).exists() and not list(folder.glob("*.tmp*"))
+    assert not (folder / lra_pathfinder.CACHE_NAME).exists() and not list(folder.glob("*.tmp*"))
 
 
 def test_pathfinder_blacklist_is_skipped(tmp_path):
@@ -611,7 +623,7 @@ def test_text_tfds_mock(tmp_path):
     assert b["inputs"].shape == (4, 32) and b["inputs"].dtype == np.int32
     assert b["lengths"].dtype == np.int32 and (b["lengths"] >= 1).all()
     for r in range(4):
-        assert b["inputs"][r, b["lengths"][r] - 1] == lra.BYTE_EOS
+        assert b["inputs"][r, b["lengths"][r] - 1] == lra_common.BYTE_EOS
         assert not b["inputs"][r, b["lengths"][r] :].any()
     assert set(b["targets"].tolist()) <= {0, 1}
 

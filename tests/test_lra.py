@@ -229,3 +229,21 @@ def test_variants_combine_and_the_alias_equals_its_expansion():
     assert c.train.steps == 10 and c.model.d_model == 16  # smoke applied last wins
     with pytest.raises(ValueError, match=r"unknown variant 'bogus'.*known: reduced"):
         get_config("listops", "reduced,bogus")
+
+
+def test_configs_start_from_the_loaders_defaults():
+    """Each loader key is declared once (its module's DEFAULTS) and reachable from every config
+    of its task: unset keys take the loader's default, set ones override it."""
+    from freqssm import data
+    from freqssm.data.base import options
+
+    for task in TASKS:
+        cfg = get_config(task)
+        d = data.defaults(task)
+        assert set(d) <= set(cfg.data.keys()), task
+        assert d["split_seed"] == 42
+    assert data.defaults("pathx")["resolution"] == 128 == lra_meta("pathx").seq_len ** 0.5
+    assert get_config("text").data.min_freq == data.defaults("text")["min_freq"] == 15
+    assert get_config("text").data.tokenizer == "chars" != data.defaults("text")["tokenizer"]
+    assert options(None, {"a": 1}) == {"a": 1}
+    assert options({"a": None, "b": 2}, {"a": 1, "c": 3}) == {"a": None, "c": 3}

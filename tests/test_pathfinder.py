@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from freqssm.data.lra import read_pathfinder_metadata
+from freqssm.data.lra.pathfinder import read_pathfinder_metadata
 from freqssm.datagen import pathfinder as pf
 
 DIFF = "curv_contour_length_14"

@@ -31,29 +31,44 @@ __all__ = [
     "Meta",
     "Source",
     "build",
+    "defaults",
     "eval_batches",
     "steps_per_epoch",
     "train_batches",
 ]
 
-# name -> "module:function"; each function takes the data ConfigDict and returns a Dataset.
+# task name -> the module that loads it; each has ``build(data_config) -> Dataset`` and
+# ``DEFAULTS``, its data keys with their defaults.
 BUILDERS: dict[str, str] = {
-    "waves": "freqssm.data.waves:build",
-    "denoise": "freqssm.data.denoise:build",
-    "listops": "freqssm.data.lra:build_listops",
-    "text": "freqssm.data.lra:build_text",
-    "retrieval": "freqssm.data.lra:build_retrieval",
-    "image": "freqssm.data.lra:build_image",
-    "pathfinder": "freqssm.data.lra:build_pathfinder",
-    "pathx": "freqssm.data.lra:build_pathx",
+    "waves": "freqssm.data.waves",
+    "denoise": "freqssm.data.denoise",
+    "listops": "freqssm.data.lra.listops",
+    "text": "freqssm.data.lra.text",
+    "retrieval": "freqssm.data.lra.retrieval",
+    "image": "freqssm.data.lra.image",
+    "pathfinder": "freqssm.data.lra.pathfinder",
+    "pathx": "freqssm.data.lra.pathx",
 }
 
 
-def get_builder(name: str) -> Callable[[Any], Dataset]:
+def _module(name: str) -> Any:
     if name not in BUILDERS:
         raise DataError(f"data.name={name!r} is not a known task; choose one of {sorted(BUILDERS)}")
-    module, fn = BUILDERS[name].split(":")
-    return getattr(importlib.import_module(module), fn)
+    return importlib.import_module(BUILDERS[name])
+
+
+def get_builder(name: str) -> Callable[[Any], Dataset]:
+    """The ``build`` function of task ``name``."""
+    return _module(name).build
+
+
+def defaults(name: str) -> dict[str, Any]:
+    """Task ``name``'s data keys with their defaults (where each is declared, once).
+
+    Config files start their ``data`` section from these (keys whose default is None are left
+    out: a config sets them where it uses them), so every key can be set on the command line.
+    """
+    return {k: v for k, v in _module(name).DEFAULTS.items() if v is not None}
 
 
 def build(data_config: Any) -> Dataset:

@@ -25,8 +25,10 @@ key             shape / dtype                               when
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from typing import Literal, Protocol
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -38,6 +40,28 @@ OutputKind = Literal["classification", "retrieval", "regression", "sequence_regr
 
 class DataError(ValueError):
     """Raised for missing or malformed data; the message names the fix."""
+
+
+def default_data_root() -> str:
+    """``$FREQSSM_DATA`` if set, else ``~/.cache/freqssm`` (the default of ``data.root``)."""
+    return os.environ.get("FREQSSM_DATA") or os.path.join(
+        os.path.expanduser("~"), ".cache", "freqssm"
+    )
+
+
+def data_root(cfg: Any) -> Path:
+    """``cfg.root`` (``~`` expanded), else :func:`default_data_root`."""
+    return Path(os.path.expanduser(str(cfg.get("root", None) or default_data_root())))
+
+
+def options(cfg: Any, defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """The task's data options: each key of ``defaults`` from ``cfg`` (a ConfigDict, a dict or
+    None), or its default where ``cfg`` lacks it.
+
+    Each loader declares its keys and defaults once, in a ``DEFAULTS`` dict; the config files
+    start their ``data`` section from it (:func:`freqssm.data.defaults`).
+    """
+    return {k: d if cfg is None or k not in cfg else cfg[k] for k, d in defaults.items()}
 
 
 class Source(Protocol):

@@ -32,7 +32,7 @@ Sources (key ``source``):
   ``validation`` (or, if absent, the tail of ``train``) and ``test``; ``n_*`` random examples of
   each (None: all), center crop, no augmentation.
 
-Config keys (``cfg.get(key, default)``):
+Config keys (:data:`DEFAULTS`):
 
 =============  ===============  ============================================================
 key            default          meaning
@@ -46,7 +46,7 @@ n_test         64
 seed           0                crops / subsets; split s uses default_rng([seed, s])
 crop_scale     (0.5, 1.0)       skimage: crop side as a fraction of the image's short side
 flip           True             skimage: random horizontal flips
-tfds_dir       None             tfds data_dir (None: tfds' default, ~/tensorflow_datasets)
+tfds_dir       ""               tfds data_dir ("": tfds' default, ~/tensorflow_datasets)
 image_key      "image"          tfds feature holding the image
 low_band       (0.0, 0.05)      band of "low" noise, fractions of Nyquist
 high_band      (0.5, 1.0)       band of "high" noise, fractions of Nyquist
@@ -67,7 +67,7 @@ from typing import Any
 
 import numpy as np
 
-from freqssm.data.base import ArraySource, Batch, DataError, Dataset, Meta
+from freqssm.data.base import ArraySource, Batch, DataError, Dataset, Meta, options
 
 DEFAULT_GRID = (128, 32)
 NOISE_KINDS = ("low", "high", "both")
@@ -93,10 +93,22 @@ SKIMAGE_SPLITS: dict[str, tuple[str, ...]] = {
     "test": ("chelsea", "coffee"),
 }
 _SPLIT_STREAM = {"train": 0, "val": 1, "test": 2}
-
-
-def _cfg_get(cfg: Any, key: str, default: Any) -> Any:
-    return default if cfg is None else cfg.get(key, default)
+DEFAULTS: dict[str, Any] = {
+    "source": "skimage",
+    "grid": DEFAULT_GRID,
+    "n_train": 512,
+    "n_val": 64,
+    "n_test": 64,
+    "seed": 0,
+    "crop_scale": (0.5, 1.0),
+    "flip": True,
+    "tfds_dir": "",
+    "image_key": "image",
+    "low_band": (0.0, 0.05),
+    "high_band": (0.5, 1.0),
+    "noise_sigma": 0.2,
+    "noise_seed": None,  # None: data.seed
+}
 
 
 # ------------------------------------------------------------------ images <-> sequences
@@ -255,14 +267,15 @@ def corrupt(
     if kind not in NOISE_KINDS:
         raise ValueError(f"noise kind {kind!r} is not one of {NOISE_KINDS}")
     seqs = np.asarray(seqs, dtype=np.float32)
-    sigma = float(_cfg_get(cfg, "noise_sigma", 0.2))
+    o = options(cfg, DEFAULTS)
+    sigma = float(o["noise_sigma"])
     if rng is None:
-        rng = np.random.default_rng(_cfg_get(cfg, "noise_seed", _cfg_get(cfg, "seed", 0)))
+        rng = np.random.default_rng(o["seed"] if o["noise_seed"] is None else o["noise_seed"])
     bands = []
     if kind in ("low", "both"):
-        bands.append(tuple(_cfg_get(cfg, "low_band", (0.0, 0.05))))
+        bands.append(tuple(o["low_band"]))
     if kind in ("high", "both"):
-        bands.append(tuple(_cfg_get(cfg, "high_band", (0.5, 1.0))))
+        bands.append(tuple(o["high_band"]))
     noisy = seqs.copy()
     for band in bands:
         noisy += band_noise(rng, seqs.shape, band, sigma)
@@ -395,10 +408,11 @@ def _random_crops(
 
 
 def _build_skimage(cfg: Any, grid: tuple[int, int], sizes: dict[str, int | None], seed: int):
-    crop_scale = tuple(cfg.get("crop_scale", (0.5, 1.0)))
+    o = options(cfg, DEFAULTS)
+    crop_scale = tuple(o["crop_scale"])
     if not 0.0 < crop_scale[0] <= crop_scale[1] <= 1.0:
         raise DataError(f"data.crop_scale={crop_scale} must satisfy 0 < lo <= hi <= 1")
-    flip = bool(cfg.get("flip", True))
+    flip = bool(o["flip"])
     available = load_skimage_images()
     splits, used = {}, {}
     for split, names in SKIMAGE_SPLITS.items():
@@ -464,7 +478,8 @@ def _build_tfds(
         raise DataError(
             "data.source names a tfds dataset but tensorflow-datasets is missing"
         ) from e
-    data_dir = cfg.get("tfds_dir", None) or None
+    o = options(cfg, DEFAULTS)
+    data_dir = o["tfds_dir"] or None
     cmd = _tfds_build_command(name, data_dir)
     try:
         builder = tfds.builder(name, data_dir=data_dir)
@@ -498,7 +513,7 @@ def _build_tfds(
             "val": (train_data, np.arange(cut, len(train_data))),
         }
     parts["test"] = (sources["test"], np.arange(len(sources["test"])))
-    image_key = cfg.get("image_key", "image")
+    image_key = o["image_key"]
     splits = {}
     for split, (data, idx) in parts.items():
         rng = np.random.default_rng([seed, _SPLIT_STREAM[split]])
@@ -515,14 +530,14 @@ def build(cfg: Any) -> Dataset:
 
     Splits: inputs = targets, (n, L, 3) float32 in [-1, 1], L = rows * cols.
     """
-    grid = tuple(int(g) for g in cfg.get("grid", DEFAULT_GRID))
+    o = options(cfg, DEFAULTS)
+    grid = tuple(int(g) for g in o["grid"])
     if len(grid) != 2 or min(grid) < 1:
         raise DataError(f"data.grid={grid} must be (rows, cols) with positive entries")
-    source = str(cfg.get("source", "skimage"))
-    seed = int(cfg.get("seed", 0))
+    source, seed = str(o["source"]), int(o["seed"])
     sizes = {}
-    for split, default in (("train", 512), ("val", 64), ("test", 64)):
-        n = cfg.get(f"n_{split}", default)
+    for split in _SPLIT_STREAM:
+        n = o[f"n_{split}"]
         sizes[split] = None if n is None else int(n)
     if source == "skimage":
         splits, extra = _build_skimage(cfg, grid, sizes, seed)
@@ -538,9 +553,9 @@ def build(cfg: Any) -> Dataset:
         extra={
             "grid": list(grid),
             "source": source,
-            "low_band": list(cfg.get("low_band", (0.0, 0.05))),
-            "high_band": list(cfg.get("high_band", (0.5, 1.0))),
-            "noise_sigma": float(cfg.get("noise_sigma", 0.2)),
+            "low_band": list(o["low_band"]),
+            "high_band": list(o["high_band"]),
+            "noise_sigma": float(o["noise_sigma"]),
             **extra,
         },
     )

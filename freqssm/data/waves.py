@@ -19,7 +19,7 @@ Default frequencies (``frequencies=None``) are the fractions ``(1/128, 1/8, 25/3
 rounded to integer bins: for the default L = 1024 (Nyquist 512) they are **(4, 64, 400)**, i.e. a
 wave with 4 cycles per sequence (low), 64 (moderate) and 400 (high, 78% of Nyquist).
 
-Config keys (``cfg.get(key, default)``):
+Config keys (:data:`DEFAULTS`):
 
 =============  ========  ===============================================================
 key            default   meaning
@@ -48,12 +48,25 @@ from typing import Any
 
 import numpy as np
 
-from freqssm.data.base import DataError, Dataset, Meta
+from freqssm.data.base import DataError, Dataset, Meta, options
 
 DEFAULT_NYQUIST_FRACTIONS = (1 / 128, 1 / 8, 25 / 32)
 WAVE_NAMES = ("low", "moderate", "high")
 PHASES = ("random", "zero")
 _SPLIT_STREAM = {"train": 0, "val": 1, "test": 2}
+DEFAULTS: dict[str, Any] = {
+    "seq_len": 1024,
+    "frequencies": None,
+    "amp_low": 0.0,
+    "amp_high": 1.0,
+    "noise": 0.0,
+    "phase": "random",
+    "train_grid": None,
+    "n_train": 4096,
+    "n_val": 512,
+    "n_test": 512,
+    "seed": 0,
+}
 
 
 def default_frequencies(seq_len: int) -> tuple[int, ...]:
@@ -141,25 +154,19 @@ def build(cfg: Any) -> Dataset:
 
     Splits: inputs (n, L, 1) float32, targets (n, K) float32 amplitudes ordered low -> high.
     """
-    seq_len = int(cfg.get("seq_len", 1024))
-    freqs = cfg.get("frequencies", None)
+    o = options(cfg, DEFAULTS)
+    seq_len = int(o["seq_len"])
+    freqs = o["frequencies"]
     freqs = default_frequencies(seq_len) if freqs is None else tuple(freqs)
     f = _check_frequencies(freqs, seq_len)
-    amp_low = float(cfg.get("amp_low", 0.0))
-    amp_high = float(cfg.get("amp_high", 1.0))
+    amp_low, amp_high = float(o["amp_low"]), float(o["amp_high"])
     if not amp_high > amp_low:
         raise DataError(f"data.amp_high={amp_high} must exceed data.amp_low={amp_low}")
-    noise = float(cfg.get("noise", 0.0))
-    seed = int(cfg.get("seed", 0))
-    phase = str(cfg.get("phase", "random"))
+    noise, seed, phase = float(o["noise"]), int(o["seed"]), str(o["phase"])
     if phase not in PHASES:
         raise DataError(f"data.phase={phase!r} must be one of {PHASES}")
-    train_grid = cfg.get("train_grid", None)
-    sizes = {
-        "train": int(cfg.get("n_train", 4096)),
-        "val": int(cfg.get("n_val", 512)),
-        "test": int(cfg.get("n_test", 512)),
-    }
+    train_grid = o["train_grid"]
+    sizes = {split: int(o[f"n_{split}"]) for split in _SPLIT_STREAM}
     splits = {}
     for name, n in sizes.items():
         rng = np.random.default_rng([seed, _SPLIT_STREAM[name]])

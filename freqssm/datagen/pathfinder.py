@@ -271,7 +271,7 @@ class _Geometry:
             raise ValueError("padding must be >= 1")
         self.R, self.L, self.m, self.aa = R, L, m, aa
         self.h = h = L + math.ceil(p.paddle_thickness) + m  # stamp half-size
-        self.S = S = 2 * h + 1
+        self.S = 2 * h + 1
         self.width = round(p.paddle_thickness * aa)
         self.r = r = L + m  # radius of the candidate circle
         self.step = L + 2 * m  # pivot to next pivot
@@ -283,10 +283,20 @@ class _Geometry:
         self.A = Wp * Wp
         self.max_lanes = max(16, int(40e6 // (self.A * 8)))
         self.buffer: tuple[np.ndarray, np.ndarray] | None = None  # reused by _Canvas.empty
+        self._stamp_tables(p)
+        self._offset_tables(p)
+        self._canvas_tables(p)
 
-        def flat(offsets: np.ndarray) -> np.ndarray:
-            return (offsets[:, 0] * Wp + offsets[:, 1]).astype(np.int64)
+    def _flat(self, offsets: np.ndarray) -> np.ndarray:
+        """(n, 2) (dy, dx) offsets -> lane-local flat offsets (n,) int64."""
+        return (offsets[:, 0] * self.Wp + offsets[:, 1]).astype(np.int64)
 
+    def _stamp_tables(self, p: PathfinderParams) -> None:
+        """The paddle stamps (line and mask, drawn once per distinct pixel offset), extension
+        candidates with their stamps and turn weights, and the seeds' stamps and dilation
+        structs."""
+        L, aa, m, h, S, r = p.paddle_length, self.aa, self.m, self.h, self.S, self.r
+        flat = self._flat
         self._keys: dict[tuple[int, int], int] = {}
         lines: list[np.ndarray] = []
         masks: list[np.ndarray] = []
@@ -344,6 +354,11 @@ class _Geometry:
             [np.resize(flat(k), kmax) for k in self.kernels]
         )  # (360, kmax), short kernels repeat their offsets
 
+    def _offset_tables(self, p: PathfinderParams) -> None:
+        """Lane-local offsets of the stamps and their sparse tables (mask, high, occupancy) and
+        the marker stamp."""
+        m, h, S, Wp, mk = self.m, self.h, self.S, self.Wp, self.mk
+
         # Lane-local offsets of the stamps (dense, for drawing ink) and sparse tables: the nonzero
         # entries of each mask stamp, of its dilation by the small disk (what candidate weights
         # read), and its entries >= 0.79 (the only ones that can reach 1.8 on an occupancy <= 1).
@@ -361,10 +376,16 @@ class _Geometry:
         self.mask_off, self.mask_val = _sparse(self.masks, self.stamp_off, 0.0)
         self.high_off, self.high_val = _sparse(self.masks, self.stamp_off, 0.79)
         self.occ_off, self.occ_val = _sparse(np.stack(occs), occ_off, 0.0)
-        marker = _marker_stamp(p.marker_radius, aa, mk)
+        marker = _marker_stamp(p.marker_radius, self.aa, mk)
         ii, jj = np.meshgrid(np.arange(2 * mk + 1) - mk, np.arange(2 * mk + 1) - mk, indexing="ij")
         self.marker_off = (ii * Wp + jj).reshape(-1)
         self.marker = marker.reshape(-1)
+
+    def _canvas_tables(self, p: PathfinderParams) -> None:
+        """The empty canvases (mask, dilated occupancy, inside) and the first seed's free pixels
+        per degree."""
+        R, P, Wp = self.R, self.P, self.Wp
+        small = _disk(self.m)
 
         # Empty canvas: occupancy 1 on the padding border; the dilated occupancy ("occ", what
         # candidate weights see) is additionally 1 everywhere outside the image.
