@@ -1,6 +1,10 @@
+import importlib.util
 import os
+import pickle
 import shutil
 import tempfile
+from pathlib import Path
+from types import SimpleNamespace
 
 # Tests never talk to wandb's servers and never use more threads than the machine has.
 os.environ.setdefault("WANDB_MODE", "disabled")
@@ -20,7 +24,11 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 import jax  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def pytest_unconfigure(config):
@@ -34,3 +42,134 @@ def x64():
     """Run a test in float64 (scoped: other tests keep JAX's float32 default)."""
     with jax.enable_x64(True):
         yield
+
+
+# --------------------------------------------------------------------------- the waves smoke config
+
+
+def load_config(path: str | Path, variant: str | None = None):
+    """``get_config(variant)`` of a config file, as ``--config=path:variant`` loads it."""
+    spec = importlib.util.spec_from_file_location(Path(path).stem, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.get_config(variant)
+
+
+def smoke_config(**overrides):
+    """The waves :smoke config without analysis and progress bar, with dotted-key overrides."""
+    cfg = load_config(REPO / "configs" / "waves.py", "smoke")
+    cfg.train.analysis = False
+    cfg.train.progress = False
+    for k, v in overrides.items():
+        node = cfg
+        *path, last = k.split(".")
+        for p in path:
+            node = node[p]
+        node[last] = v
+    return cfg
+
+
+@pytest.fixture
+def smoke():
+    """``smoke(**{"train.steps": 4, ...})`` -> a tiny waves config (seconds to train)."""
+    return smoke_config
+
+
+# --------------------------------------------------------------------------- LRA fixture files
+# Writers of each LRA task's official on-disk layout, for the loader tests (no download).
+
+
+LISTOPS_ROWS = [
+    ("( ( ( [MAX 2 ) 9 ) ] )", 9),
+    ("( ( ( [SM 5 ) ( ( ( [MIN 3 ) 4 ) ] ) ) ] )", 8),
+    ("( ( ( ( [MED 1 ) 7 ) 3 ) ] )", 3),
+    ("( ( ( [FIRST 1 ) 2 ) ] )", 1),  # unknown operator -> <unk>
+    ("( ( ( [MIN 0 ) 6 ) ] )", 0),
+    ("( ( ( [MAX 4 ) 4 ) ] )", 4),
+]
+
+
+def write_listops(root, rows=LISTOPS_ROWS, eol="\r\n", splits=("train", "val", "test")):
+    folder = root / "listops-1000"
+    folder.mkdir(parents=True, exist_ok=True)
+    for split in splits:
+        text = eol.join(["Source\tTarget"] + [f"{s}\t{y}" for s, y in rows]) + eol
+        (folder / f"basic_{split}.tsv").write_text(text, newline="")
+    return folder
+
+
+def write_imdb(root, n=10):
+    texts = {}
+    for split in ("train", "test"):
+        for label, sub in enumerate(("neg", "pos")):
+            folder = root / "aclImdb" / split / sub
+            folder.mkdir(parents=True)
+            for i in range(n):
+                text = f"{split} {sub} review {i} " + "é" * i + "!" * (3 * i)
+                (folder / f"{i}_{7 if label else 2}.txt").write_text(text, encoding="utf-8")
+                texts.setdefault(split, []).append((text, label))
+    (root / "aclImdb" / "train" / "unsup").mkdir()
+    (root / "aclImdb" / "train" / "unsup" / "0_0.txt").write_text("unlabelled")
+    return texts
+
+
+def write_aan(root, n=8, rows=None):
+    folder = root / "tsv_data"
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for split in ("train", "eval", "test"):
+        lines = rows or [
+            f"{['0', '1.0'][i % 2]}\tid{i}a\tid{i}b\tb'{split} doc {i} one'\tb'doc {i} two "
+            + "x" * i
+            + "'"
+            for i in range(n)
+        ]
+        (folder / f"new_aan_pairs.{split}.tsv").write_bytes(("\n".join(lines) + "\n").encode())
+        out[split] = lines
+    return out
+
+
+def write_cifar(root, n=20, seed=0):
+    rng = np.random.default_rng(seed)
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    batches = {}
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        data = rng.integers(0, 256, size=(n, 3072), dtype=np.uint8)
+        labels = rng.integers(0, 10, size=n).tolist()
+        with open(folder / name, "wb") as f:
+            pickle.dump({b"data": data, b"labels": labels, b"batch_label": name.encode()}, f)
+        batches[name] = (data, labels)
+    return batches
+
+
+def write_pathfinder(root, res=32, n_files=2, per_file=10, difficulty="curv_contour_length_14"):
+    folder = root / f"pathfinder{res}" / difficulty
+    rng = np.random.default_rng(res)
+    images, labels = {}, {}
+    for k in range(n_files):
+        (folder / "imgs" / str(k)).mkdir(parents=True)
+        (folder / "metadata").mkdir(exist_ok=True)
+        lines = []
+        for i in range(per_file):
+            img = rng.integers(0, 256, size=(res, res), dtype=np.uint8)
+            Image.fromarray(img, "L").save(folder / "imgs" / str(k) / f"sample_{i}.png")
+            label = int(rng.integers(0, 2))
+            lines.append(f"imgs/{k} sample_{i}.png {i} {label} 1.0 14 4 2 0.5 1 1")
+            images[(k, i)], labels[(k, i)] = img, label
+        (folder / "metadata" / f"{k}.npy").write_text("\n".join(lines) + "\n")
+    return folder, images, labels
+
+
+@pytest.fixture
+def lra_files():
+    """The LRA layout writers: ``lra_files.listops(root)``, ``.imdb``, ``.aan``, ``.cifar``,
+    ``.pathfinder``, and the ListOps rows written by default (``.LISTOPS_ROWS``)."""
+    return SimpleNamespace(
+        LISTOPS_ROWS=LISTOPS_ROWS,
+        listops=write_listops,
+        imdb=write_imdb,
+        aan=write_aan,
+        cifar=write_cifar,
+        pathfinder=write_pathfinder,
+    )

@@ -11,13 +11,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_train import REPO, WAVES, smoke
 
 from freqssm import data as data_lib
 from freqssm.checkpoint import Checkpointer
 from freqssm.data.base import ArraySource, Dataset, epoch_permutation
 from freqssm.logging import read_jsonl
 from freqssm.train import NonFiniteError, train_and_evaluate
+
+REPO = Path(__file__).resolve().parents[1]
+WAVES = str(REPO / "configs" / "waves.py")
 
 ARGS = [
     f"--config={WAVES}:smoke",
@@ -125,7 +127,9 @@ def _first_step_with(index, n, batch_size, seed):
     raise AssertionError
 
 
-def test_nonfinite_loss_stops_with_the_step_and_keeps_good_checkpoints(tmp_path, monkeypatch):
+def test_nonfinite_loss_stops_with_the_step_and_keeps_good_checkpoints(
+    tmp_path, monkeypatch, smoke
+):
     cfg = smoke(**{"train.steps": 16, "train.checkpoint_every": 2, "train.eval_every": 16})
     bad = _first_step_with(7, 256, 16, cfg.seed)
     monkeypatch.setattr(data_lib, "build", _poisoned_build(7))
@@ -135,7 +139,7 @@ def test_nonfinite_loss_stops_with_the_step_and_keeps_good_checkpoints(tmp_path,
     assert steps and max(steps) < bad
 
 
-def test_nonfinite_updates_can_be_skipped_and_counted(tmp_path, monkeypatch):
+def test_nonfinite_updates_can_be_skipped_and_counted(tmp_path, monkeypatch, smoke):
     cfg = smoke(**{"train.steps": 16, "train.skip_nonfinite": True, "train.eval_every": 16})
     monkeypatch.setattr(data_lib, "build", _poisoned_build(7))
     res = train_and_evaluate(cfg, tmp_path)
@@ -144,7 +148,7 @@ def test_nonfinite_updates_can_be_skipped_and_counted(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_corrupt_latest_checkpoint_falls_back_to_previous(tmp_path, caplog):
+def test_corrupt_latest_checkpoint_falls_back_to_previous(tmp_path, caplog, smoke):
     cfg = smoke(**{"train.steps": 20, "train.keep": 3})
     train_and_evaluate(cfg, tmp_path)
     ck = Checkpointer(tmp_path / "checkpoints", keep=3)
@@ -162,7 +166,7 @@ def test_corrupt_latest_checkpoint_falls_back_to_previous(tmp_path, caplog):
     assert any(p.name.startswith("corrupt-20") for p in (tmp_path / "checkpoints").iterdir())
 
 
-def test_wandb_failure_never_stops_training(tmp_path, monkeypatch):
+def test_wandb_failure_never_stops_training(tmp_path, monkeypatch, smoke):
     import wandb
 
     def broken(*a, **k):
@@ -192,7 +196,7 @@ def test_missing_data_is_one_line_and_exit_2(tmp_path):
     assert "Traceback" not in r.stderr
 
 
-def test_half_written_checkpoint_is_ignored(tmp_path):
+def test_half_written_checkpoint_is_ignored(tmp_path, smoke):
     train_and_evaluate(smoke(**{"train.steps": 10}), tmp_path)
     last = tmp_path / "checkpoints" / "last"
     # what a save interrupted mid-write leaves: a temporary folder, and a step folder with no data
@@ -207,7 +211,7 @@ def test_half_written_checkpoint_is_ignored(tmp_path):
     assert int(restored.step) == 10 and meta["step"] == 10
 
 
-def test_config_change_is_refused_unless_forced(tmp_path):
+def test_config_change_is_refused_unless_forced(tmp_path, smoke):
     from freqssm.config import ConfigError
 
     train_and_evaluate(smoke(**{"train.steps": 4, "train.eval_every": 4}), tmp_path)
@@ -218,7 +222,7 @@ def test_config_change_is_refused_unless_forced(tmp_path):
     assert res["step"] == 8
 
 
-def test_wandb_log_failure_keeps_local_logs(tmp_path, monkeypatch):
+def test_wandb_log_failure_keeps_local_logs(tmp_path, monkeypatch, smoke):
     import wandb
 
     class BrokenRun:

@@ -125,9 +125,7 @@ def test_linear_model_and_refusals(x64):
 
 
 @pytest.mark.slow
-def test_trained_run_loads_and_runs_recurrently(tmp_path):
-    from test_train import smoke
-
+def test_trained_run_loads_and_runs_recurrently(tmp_path, smoke):
     from freqssm.checkpoint import load_run
     from freqssm.train import train_and_evaluate
 

@@ -33,19 +33,6 @@ def parse(argv):
     return fv.config
 
 
-def smoke(**overrides):
-    cfg = parse([f"--config={WAVES}:smoke"])
-    cfg.train.analysis = False
-    cfg.train.progress = False
-    for k, v in overrides.items():
-        node = cfg
-        *path, last = k.split(".")
-        for p in path:
-            node = node[p]
-        node[last] = v
-    return cfg
-
-
 def run_cli(args, **kw):
     env = dict(os.environ, WANDB_MODE="disabled")
     return subprocess.run(
@@ -128,13 +115,13 @@ def test_bad_overrides_fail_at_parse_time(bad):
         ("optim.decay_scope", "none", "optim.decay_scope"),
     ],
 )
-def test_validate_names_the_key(key, value, match):
+def test_validate_names_the_key(key, value, match, smoke):
     cfg = smoke(**{key: value})
     with pytest.raises(ConfigError, match=match.replace(".", r"\.")):
         validate(cfg)
 
 
-def test_s4d_only_settings_are_refused_for_s5():
+def test_s4d_only_settings_are_refused_for_s5(smoke):
     for key, value in (("model.ssm.n_ssm", 1), ("model.ssm.train_b", False)):
         cfg = smoke(**{"model.ssm.kind": "s5", key: value})
         with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
@@ -142,7 +129,7 @@ def test_s4d_only_settings_are_refused_for_s5():
     validate(smoke(**{"model.ssm.kind": "s5", "model.ssm.b_init": "fan_in_p"}))
 
 
-def test_state_size_must_divide_blocks():
+def test_state_size_must_divide_blocks(smoke):
     cfg = smoke(**{"model.ssm.kind": "s5", "model.ssm.state_size": 12, "model.ssm.blocks": 5})
     with pytest.raises(ConfigError, match="blocks"):
         validate(cfg)
@@ -174,7 +161,7 @@ def test_every_config_file_validates(name):
 # --- optimizer groups -----------------------------------------------------------------------
 
 
-def _params(ssm_kind="s4d", learnable=True, norm="layer"):
+def _params(smoke, ssm_kind="s4d", learnable=True, norm="layer"):
     cfg = smoke(
         **{"model.ssm.kind": ssm_kind, "model.ssm.sobolev.learnable": learnable, "model.norm": norm}
     )
@@ -185,10 +172,10 @@ def _params(ssm_kind="s4d", learnable=True, norm="layer"):
 
 
 @pytest.mark.parametrize("ssm_kind", ["s4d", "s5"])
-def test_every_parameter_lands_in_its_group(ssm_kind):
+def test_every_parameter_lands_in_its_group(ssm_kind, smoke):
     from flax import traverse_util
 
-    _, params = _params(ssm_kind)
+    _, params = _params(smoke, ssm_kind)
     flat = traverse_util.flatten_dict(params)
     seen = set()
     for path in flat:
@@ -210,8 +197,8 @@ def test_every_parameter_lands_in_its_group(ssm_kind):
     assert sum(sizes.values()) == models.count_params(params)
 
 
-def test_groups_get_their_learning_rate_and_decay():
-    cfg, params = _params()
+def test_groups_get_their_learning_rate_and_decay(smoke):
+    cfg, params = _params(smoke)
     cfg.optim.lr, cfg.optim.ssm_lr, cfg.optim.sobolev_lr = 1e-3, 1e-2, 1e-1
     cfg.optim.dt_lr = 3e-2
     cfg.optim.weight_decay, cfg.optim.warmup_steps = 0.5, 0
@@ -230,10 +217,10 @@ def test_groups_get_their_learning_rate_and_decay():
         np.testing.assert_allclose(u, expected, rtol=0, atol=1e-3 * lr, err_msg=str(path))
 
 
-def test_dt_lr_none_is_the_global_lr_and_decay_scope_all_decays_norms_and_biases():
+def test_dt_lr_none_is_the_global_lr_and_decay_scope_all_decays_norms_and_biases(smoke):
     from flax import traverse_util
 
-    cfg, params = _params()
+    cfg, params = _params(smoke)
     cfg.optim.lr, cfg.optim.ssm_lr, cfg.optim.dt_lr, cfg.optim.sobolev_lr = 1e-3, 1e-2, None, 0.1
     cfg.optim.weight_decay, cfg.optim.warmup_steps = 0.5, 0
     for scope in ("weights", "all"):
@@ -256,10 +243,10 @@ def test_dt_lr_none_is_the_global_lr_and_decay_scope_all_decays_norms_and_biases
         assert optim.learning_rates(cfg.optim, 1000, 0)["lr_dt"] == pytest.approx(1e-3)
 
 
-def test_frozen_parameters_do_not_move_and_unknown_names_fail():
+def test_frozen_parameters_do_not_move_and_unknown_names_fail(smoke):
     from flax import traverse_util
 
-    cfg, params = _params()
+    cfg, params = _params(smoke)
     cfg.optim.frozen = ("Lambda_re", "log_dt")
     cfg.optim.warmup_steps = 0  # so that the first update is not zero for every group
     tx = optim.build(cfg.optim, params, total_steps=100)
@@ -287,7 +274,7 @@ def test_schedule_warmup_then_cosine():
 # --- the loop -------------------------------------------------------------------------------
 
 
-def test_train_step_decreases_the_loss():
+def test_train_step_decreases_the_loss(smoke):
     cfg = smoke(**{"optim.warmup_steps": 0, "optim.lr": 3e-3, "train.steps": 100})
     ds = data_lib.build(cfg.data)
     run = build_run(cfg, ds.meta)
@@ -303,7 +290,7 @@ def test_train_step_decreases_the_loss():
 
 
 @pytest.mark.slow
-def test_smoke_run_writes_everything(tmp_path):
+def test_smoke_run_writes_everything(tmp_path, smoke):
     cfg = smoke(**{"train.analysis": True})
     res = train_and_evaluate(cfg, tmp_path)
     for f in ("config.json", "metrics.jsonl", "results.json"):
@@ -325,14 +312,14 @@ def test_smoke_run_writes_everything(tmp_path):
     assert res2["test"] == res["test"]
 
 
-def test_resume_refuses_a_different_config(tmp_path):
+def test_resume_refuses_a_different_config(tmp_path, smoke):
     train_and_evaluate(smoke(**{"train.steps": 2, "train.eval_every": 2}), tmp_path)
     with pytest.raises(ConfigError, match=r"model\.ssm\.alpha"):
         train_and_evaluate(smoke(**{"train.steps": 2, "model.ssm.alpha": 2.0}), tmp_path)
 
 
 @pytest.mark.slow
-def test_resume_never_refuses_a_workdir_with_checkpoints_and_touches_nothing(tmp_path):
+def test_resume_never_refuses_a_workdir_with_checkpoints_and_touches_nothing(tmp_path, smoke):
     kw = {"train.steps": 2, "train.eval_every": 2, "train.analysis": False}
     train_and_evaluate(smoke(**kw), tmp_path)
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
@@ -346,7 +333,7 @@ def test_resume_never_refuses_a_workdir_with_checkpoints_and_touches_nothing(tmp
 
 
 @pytest.mark.slow
-def test_frequency_report_uses_the_runs_discretization_and_step(tmp_path):
+def test_frequency_report_uses_the_runs_discretization_and_step(tmp_path, smoke):
     from freqssm import analysis
     from freqssm.checkpoint import load_run
 
@@ -439,7 +426,7 @@ def test_sweep_zip_walks_keys_together_and_crosses_the_grid():
 
 
 @pytest.mark.slow
-def test_regression_results_report_mae_per_wave(tmp_path):
+def test_regression_results_report_mae_per_wave(tmp_path, smoke):
     res = train_and_evaluate(smoke(**{"train.steps": 2, "train.eval_every": 2}), tmp_path)
     for name in ("low", "moderate", "high"):
         assert res["test"][f"mae_{name}"] > 0 and res["test"][f"mse_{name}"] > 0
@@ -447,13 +434,13 @@ def test_regression_results_report_mae_per_wave(tmp_path):
         assert res["test"][f"mae_{name}"] <= np.sqrt(res["test"][f"mse_{name}"]) + 1e-9
 
 
-def test_a_batch_norm_final_norm_after_layer_norm_blocks_trains(tmp_path):
+def test_a_batch_norm_final_norm_after_layer_norm_blocks_trains(tmp_path, smoke):
     over = {"model.norm": "layer", "model.final_norm": "batch", "train.steps": 2}
     res = train_and_evaluate(smoke(**over, **{"train.eval_every": 2}), tmp_path)
     assert res["step"] == 2 and np.isfinite(res["test"]["loss"])
 
 
-def test_the_evaluator_is_chosen_by_config():
+def test_the_evaluator_is_chosen_by_config(smoke):
     assert smoke().train.evaluator == ""
     with pytest.raises(ConfigError, match=r"train\.evaluator"):
         validate(smoke(**{"train.evaluator": "nope"}))

@@ -37,24 +37,6 @@ def _check_batching(source, batch_size=4):
 
 # ============================================================================ ListOps
 
-LISTOPS_ROWS = [
-    ("( ( ( [MAX 2 ) 9 ) ] )", 9),
-    ("( ( ( [SM 5 ) ( ( ( [MIN 3 ) 4 ) ] ) ) ] )", 8),
-    ("( ( ( ( [MED 1 ) 7 ) 3 ) ] )", 3),
-    ("( ( ( [FIRST 1 ) 2 ) ] )", 1),  # unknown operator -> <unk>
-    ("( ( ( [MIN 0 ) 6 ) ] )", 0),
-    ("( ( ( [MAX 4 ) 4 ) ] )", 4),
-]
-
-
-def _write_listops(root, rows=LISTOPS_ROWS, eol="\r\n", splits=("train", "val", "test")):
-    folder = root / "listops-1000"
-    folder.mkdir(parents=True, exist_ok=True)
-    for split in splits:
-        text = eol.join(["Source\tTarget"] + [f"{s}\t{y}" for s, y in rows]) + eol
-        (folder / f"basic_{split}.tsv").write_text(text, newline="")
-    return folder
-
 
 def _ids(src, seq_len=2048):
     ids = [VOCAB.get(t, lra_common.UNK_ID) for t in tokenize(src)]
@@ -62,20 +44,20 @@ def _ids(src, seq_len=2048):
 
 
 @pytest.mark.parametrize("eol", ["\r\n", "\n"])
-def test_listops_tokens_lengths_targets(tmp_path, eol):
-    _write_listops(tmp_path, eol=eol)
+def test_listops_tokens_lengths_targets(tmp_path, eol, lra_files):
+    lra_files.listops(tmp_path, eol=eol)
     ds = build(_cfg("listops", tmp_path))
     m = ds.meta
     assert (m.seq_len, m.input_kind, m.in_features) == (2048, "tokens", 18)
     assert (m.output_kind, m.n_outputs, m.pad_id) == ("classification", 10, 0)
     assert m.extra["vocab"][:3] == ["<pad>", "<unk>", "<eos>"]
     assert set(m.extra["vocab"][3:]) == {*"0123456789", "[MIN", "[MAX", "[MED", "[SM", "X"}
-    b = ds.test.get(np.arange(len(LISTOPS_ROWS)))
+    b = ds.test.get(np.arange(len(lra_files.LISTOPS_ROWS)))
     assert b["inputs"].shape == (6, 2048) and b["inputs"].dtype == np.int32
     assert b["lengths"].dtype == np.int32 and b["targets"].dtype == np.int32
     first = [VOCAB["[MAX"], VOCAB["2"], VOCAB["9"], VOCAB["X"], VOCAB["<eos>"]]
     assert b["inputs"][0, :6].tolist() == [*first, 0]
-    for r, (src, y) in enumerate(LISTOPS_ROWS):
+    for r, (src, y) in enumerate(lra_files.LISTOPS_ROWS):
         ids = _ids(src)
         assert b["lengths"][r] == len(ids)
         assert b["inputs"][r, : len(ids)].tolist() == ids
@@ -84,8 +66,8 @@ def test_listops_tokens_lengths_targets(tmp_path, eol):
     assert b["inputs"][3, 0] == lra_common.UNK_ID
 
 
-def test_listops_truncation_keeps_eos(tmp_path):
-    _write_listops(tmp_path)
+def test_listops_truncation_keeps_eos(tmp_path, lra_files):
+    lra_files.listops(tmp_path)
     assert build(_cfg("listops", tmp_path, seq_len=0)).meta.seq_len == 2048  # base placeholder
     ds = build(_cfg("listops", tmp_path, seq_len=4))
     b = ds.train.get(np.array([1]))  # 8 tokens: [SM 5 [MIN 3 4 X X + eos
@@ -119,8 +101,8 @@ def test_listops_vectorised_encoder_matches_reference(tmp_path):
             assert tokens[offsets[i] : offsets[i + 1]].tolist() == _ids(src, seq_len), src
 
 
-def test_listops_batching_and_max_examples(tmp_path):
-    _write_listops(tmp_path)
+def test_listops_batching_and_max_examples(tmp_path, lra_files):
+    lra_files.listops(tmp_path)
     ds = build(_cfg("listops", tmp_path, max_examples=4))
     assert (len(ds.train), len(ds.val), len(ds.test)) == (4, 4, 4)
     again = build(_cfg("listops", tmp_path, max_examples=4))
@@ -128,7 +110,7 @@ def test_listops_batching_and_max_examples(tmp_path):
     first = _check_batching(ds.train, batch_size=2)
     assert first["inputs"].shape == (2, 2048) and first["lengths"].shape == (2,)
     # the kept rows are real rows with their own labels
-    labels = {tuple(_ids(s)): y for s, y in LISTOPS_ROWS}
+    labels = {tuple(_ids(s)): y for s, y in lra_files.LISTOPS_ROWS}
     b = ds.train.get(np.arange(4))
     for r in range(4):
         assert labels[tuple(b["inputs"][r, : b["lengths"][r]].tolist())] == b["targets"][r]
@@ -150,24 +132,24 @@ def test_subsets_are_random_sorted_and_seeded():
     assert sorted([*tr, *va, *te]) == list(range(20)) and (len(tr), len(va), len(te)) == (16, 2, 2)
 
 
-def test_listops_default_root_from_env(tmp_path, monkeypatch):
-    _write_listops(tmp_path)
+def test_listops_default_root_from_env(tmp_path, monkeypatch, lra_files):
+    lra_files.listops(tmp_path)
     monkeypatch.setenv("FREQSSM_DATA", str(tmp_path))
     ds = build(ml_collections.ConfigDict({"name": "listops"}))
-    assert len(ds.train) == len(LISTOPS_ROWS)
+    assert len(ds.train) == len(lra_files.LISTOPS_ROWS)
     monkeypatch.delenv("FREQSSM_DATA")
     monkeypatch.setenv("HOME", str(tmp_path))
     assert data_root(ml_collections.ConfigDict({})) == tmp_path / ".cache" / "freqssm"
     assert data_root(ml_collections.ConfigDict({"root": "~/d"})) == tmp_path / "d"
 
 
-def test_listops_missing_folder_names_path_and_command(tmp_path):
+def test_listops_missing_folder_names_path_and_command(tmp_path, lra_files):
     with pytest.raises(DataError) as info:
         build(_cfg("listops", tmp_path))
     msg = str(info.value)
     assert str(tmp_path / "listops-1000") in msg
     assert f"python -m freqssm.datagen.listops --out {tmp_path}" in msg
-    _write_listops(tmp_path, splits=("train", "val"))
+    lra_files.listops(tmp_path, splits=("train", "val"))
     with pytest.raises(DataError, match=r"basic_test\.tsv") as info:
         build(_cfg("listops", tmp_path))
     assert "python -m freqssm.datagen.listops" in str(info.value)
@@ -183,16 +165,16 @@ def test_listops_missing_folder_names_path_and_command(tmp_path):
         ("", 1, "empty"),
     ],
 )
-def test_listops_malformed_names_file_and_line(tmp_path, content, line, what):
-    folder = _write_listops(tmp_path)
+def test_listops_malformed_names_file_and_line(tmp_path, content, line, what, lra_files):
+    folder = lra_files.listops(tmp_path)
     (folder / "basic_val.tsv").write_text(content, newline="")
     with pytest.raises(DataError, match=what) as info:
         build(_cfg("listops", tmp_path))
     assert f"{folder / 'basic_val.tsv'} line {line}" in str(info.value)
 
 
-def test_listops_header_only_file(tmp_path):
-    folder = _write_listops(tmp_path)
+def test_listops_header_only_file(tmp_path, lra_files):
+    folder = lra_files.listops(tmp_path)
     (folder / "basic_train.tsv").write_text("Source\tTarget\r\n", newline="")
     with pytest.raises(DataError, match="no examples"):
         build(_cfg("listops", tmp_path))
@@ -201,29 +183,14 @@ def test_listops_header_only_file(tmp_path):
 # ============================================================================ Text (IMDb)
 
 
-def _write_imdb(root, n=10):
-    texts = {}
-    for split in ("train", "test"):
-        for label, sub in enumerate(("neg", "pos")):
-            folder = root / "aclImdb" / split / sub
-            folder.mkdir(parents=True)
-            for i in range(n):
-                text = f"{split} {sub} review {i} " + "é" * i + "!" * (3 * i)
-                (folder / f"{i}_{7 if label else 2}.txt").write_text(text, encoding="utf-8")
-                texts.setdefault(split, []).append((text, label))
-    (root / "aclImdb" / "train" / "unsup").mkdir()
-    (root / "aclImdb" / "train" / "unsup" / "0_0.txt").write_text("unlabelled")
-    return texts
-
-
 def _decode_bytes(row, length):
     ids = row[:length]
     assert ids[-1] == lra_common.BYTE_EOS and (ids[:-1] >= lra_common.BYTE_OFFSET).all()
     return bytes((ids[:-1] - lra_common.BYTE_OFFSET).astype(np.uint8).tolist())
 
 
-def test_text_bytes_splits_labels(tmp_path):
-    texts = _write_imdb(tmp_path)
+def test_text_bytes_splits_labels(tmp_path, lra_files):
+    texts = lra_files.imdb(tmp_path)
     ds = build(_cfg("text", tmp_path, seq_len=40))
     m = ds.meta
     assert (m.seq_len, m.input_kind, m.in_features, m.output_kind, m.n_outputs) == (
@@ -252,8 +219,8 @@ def test_text_bytes_splits_labels(tmp_path):
     assert len(set(seen["train"])) == 20
 
 
-def test_text_val_split_seed_and_max_examples(tmp_path):
-    _write_imdb(tmp_path)
+def test_text_val_split_seed_and_max_examples(tmp_path, lra_files):
+    lra_files.imdb(tmp_path)
 
     def val_rows(**kw):
         ds = build(_cfg("text", tmp_path, seq_len=64, **kw))
@@ -313,12 +280,12 @@ def test_text_char_vocabulary_keeps_exactly_the_frequent_training_characters(tmp
         build(_cfg("text", tmp_path, val_split="none"))
 
 
-def test_text_missing_and_empty(tmp_path):
+def test_text_missing_and_empty(tmp_path, lra_files):
     with pytest.raises(DataError) as info:
         build(_cfg("text", tmp_path))
     msg = str(info.value)
     assert str(tmp_path / "aclImdb") in msg and "aclImdb_v1.tar.gz" in msg and "tfds" in msg
-    _write_imdb(tmp_path)
+    lra_files.imdb(tmp_path)
     for f in (tmp_path / "aclImdb" / "test" / "pos").glob("*.txt"):
         f.unlink()
     with pytest.raises(DataError, match=r"no \*\.txt") as info:
@@ -329,24 +296,8 @@ def test_text_missing_and_empty(tmp_path):
 # ============================================================================ Retrieval (AAN)
 
 
-def _write_aan(root, n=8, rows=None):
-    folder = root / "tsv_data"
-    folder.mkdir(parents=True, exist_ok=True)
-    out = {}
-    for split in ("train", "eval", "test"):
-        lines = rows or [
-            f"{['0', '1.0'][i % 2]}\tid{i}a\tid{i}b\tb'{split} doc {i} one'\tb'doc {i} two "
-            + "x" * i
-            + "'"
-            for i in range(n)
-        ]
-        (folder / f"new_aan_pairs.{split}.tsv").write_bytes(("\n".join(lines) + "\n").encode())
-        out[split] = lines
-    return out
-
-
-def test_retrieval_pairs_shapes_and_bytes(tmp_path):
-    rows = _write_aan(tmp_path)
+def test_retrieval_pairs_shapes_and_bytes(tmp_path, lra_files):
+    rows = lra_files.aan(tmp_path)
     ds = build(_cfg("retrieval", tmp_path, seq_len=24))
     m = ds.meta
     assert (m.seq_len, m.input_kind, m.in_features, m.output_kind, m.n_outputs) == (
@@ -377,12 +328,12 @@ def test_retrieval_pairs_shapes_and_bytes(tmp_path):
     "row, what",
     [("1\tid1\tid2\tonly four", "5 tab-separated columns"), ("2\ta\tb\tc\td", "label")],
 )
-def test_retrieval_malformed_and_missing(tmp_path, row, what):
+def test_retrieval_malformed_and_missing(tmp_path, row, what, lra_files):
     with pytest.raises(DataError) as info:
         build(_cfg("retrieval", tmp_path))
     msg = str(info.value)
     assert str(tmp_path / "tsv_data") in msg and "lra_release" in msg
-    _write_aan(tmp_path)
+    lra_files.aan(tmp_path)
     path = tmp_path / "tsv_data" / "new_aan_pairs.test.tsv"
     path.write_text("0\ta\tb\tc\td\n" + row + "\n")
     with pytest.raises(DataError, match=what) as info:
@@ -396,28 +347,14 @@ def test_retrieval_malformed_and_missing(tmp_path, row, what):
 # ============================================================================ Image (CIFAR-10)
 
 
-def _write_cifar(root, n=20, seed=0):
-    rng = np.random.default_rng(seed)
-    folder = root / "cifar-10-batches-py"
-    folder.mkdir(parents=True)
-    batches = {}
-    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        data = rng.integers(0, 256, size=(n, 3072), dtype=np.uint8)
-        labels = rng.integers(0, 10, size=n).tolist()
-        with open(folder / name, "wb") as f:
-            pickle.dump({b"data": data, b"labels": labels, b"batch_label": name.encode()}, f)
-        batches[name] = (data, labels)
-    return batches
-
-
 def _pil_gray(row):
     """Independent grayscale: rebuild the 32x32 RGB image and let PIL convert it."""
     img = row.reshape(3, 32, 32).transpose(1, 2, 0)
     return np.asarray(Image.fromarray(img, "RGB").convert("L"), dtype=np.float64).reshape(-1)
 
 
-def test_image_grayscale_normalisation_and_splits(tmp_path):
-    batches = _write_cifar(tmp_path)
+def test_image_grayscale_normalisation_and_splits(tmp_path, lra_files):
+    batches = lra_files.cifar(tmp_path)
     ds = build(_cfg("image", tmp_path))
     m = ds.meta
     assert (m.seq_len, m.input_kind, m.in_features, m.output_kind, m.n_outputs) == (
@@ -449,12 +386,12 @@ def test_image_grayscale_normalisation_and_splits(tmp_path):
     assert (len(capped.train), len(capped.val), len(capped.test)) == (7, 7, 7)
 
 
-def test_image_missing_and_malformed(tmp_path):
+def test_image_missing_and_malformed(tmp_path, lra_files):
     with pytest.raises(DataError) as info:
         build(_cfg("image", tmp_path))
     assert str(tmp_path / "cifar-10-batches-py") in str(info.value)
     assert "cifar-10-python.tar.gz" in str(info.value)
-    _write_cifar(tmp_path)
+    lra_files.cifar(tmp_path)
     bad = tmp_path / "cifar-10-batches-py" / "data_batch_3"
     with open(bad, "wb") as f:
         pickle.dump({b"data": np.zeros((2, 3072), np.uint8), b"labels": [1, 10]}, f)
@@ -472,24 +409,6 @@ def test_image_missing_and_malformed(tmp_path):
 # ============================================================================ Pathfinder / Path-X
 
 
-def _write_pathfinder(root, res=32, n_files=2, per_file=10, difficulty="curv_contour_length_14"):
-    folder = root / f"pathfinder{res}" / difficulty
-    rng = np.random.default_rng(res)
-    images, labels = {}, {}
-    for k in range(n_files):
-        (folder / "imgs" / str(k)).mkdir(parents=True)
-        (folder / "metadata").mkdir(exist_ok=True)
-        lines = []
-        for i in range(per_file):
-            img = rng.integers(0, 256, size=(res, res), dtype=np.uint8)
-            Image.fromarray(img, "L").save(folder / "imgs" / str(k) / f"sample_{i}.png")
-            label = int(rng.integers(0, 2))
-            lines.append(f"imgs/{k} sample_{i}.png {i} {label} 1.0 14 4 2 0.5 1 1")
-            images[(k, i)], labels[(k, i)] = img, label
-        (folder / "metadata" / f"{k}.npy").write_text("\n".join(lines) + "\n")
-    return folder, images, labels
-
-
 def _identify(x, images):
     """Which fixture image is row ``x`` (flat pixels in [0, 255])?"""
     hits = [key for key, img in images.items() if np.allclose(img.reshape(-1), x, atol=1e-3)]
@@ -498,8 +417,8 @@ def _identify(x, images):
 
 
 @pytest.mark.parametrize("cache", [False, True])
-def test_pathfinder_pixels_labels_split(tmp_path, cache):
-    folder, images, labels = _write_pathfinder(tmp_path)
+def test_pathfinder_pixels_labels_split(tmp_path, cache, lra_files):
+    folder, images, labels = lra_files.pathfinder(tmp_path)
     ds = build(_cfg("pathfinder", tmp_path, cache=cache))
     m = ds.meta
     assert (m.seq_len, m.input_kind, m.in_features, m.output_kind, m.n_outputs) == (
@@ -525,8 +444,8 @@ def test_pathfinder_pixels_labels_split(tmp_path, cache):
     _check_batching(ds.train, batch_size=4)
 
 
-def test_pathfinder_cache_matches_lazy_and_is_reused(tmp_path):
-    folder, _, _ = _write_pathfinder(tmp_path)
+def test_pathfinder_cache_matches_lazy_and_is_reused(tmp_path, lra_files):
+    folder, _, _ = lra_files.pathfinder(tmp_path)
     lazy = build(_cfg("pathfinder", tmp_path, center=True))
     cached = build(_cfg("pathfinder", tmp_path, center=True, cache=True))
     idx = np.arange(len(lazy.train))
@@ -544,8 +463,8 @@ def test_pathfinder_cache_matches_lazy_and_is_reused(tmp_path):
     assert not list(folder.glob("*.tmp*"))
 
 
-def test_pathx_resolution_and_split_seed(tmp_path):
-    _write_pathfinder(tmp_path, res=128, n_files=1, per_file=10)
+def test_pathx_resolution_and_split_seed(tmp_path, lra_files):
+    lra_files.pathfinder(tmp_path, res=128, n_files=1, per_file=10)
     ds = build(_cfg("pathx", tmp_path))
     assert ds.meta.seq_len == 16384 and ds.meta.extra["resolution"] == 128
     assert (len(ds.train), len(ds.val), len(ds.test)) == (8, 1, 1)
@@ -567,8 +486,8 @@ def test_pathfinder_missing_names_path_and_command(tmp_path):
 @pytest.mark.parametrize(
     "line, what", [("imgs/0 sample_0.png 0", ">= 4"), ("imgs/0 sample_0.png 0 2 1", "label")]
 )
-def test_pathfinder_malformed_metadata(tmp_path, line, what):
-    folder, _, _ = _write_pathfinder(tmp_path)
+def test_pathfinder_malformed_metadata(tmp_path, line, what, lra_files):
+    folder, _, _ = lra_files.pathfinder(tmp_path)
     meta = folder / "metadata" / "1.npy"
     meta.write_text("imgs/1 sample_0.png 0 1 1\n" + line + "\n")
     with pytest.raises(DataError, match=what) as info:
@@ -580,8 +499,8 @@ def test_pathfinder_malformed_metadata(tmp_path, line, what):
     assert str(meta) in str(info.value)
 
 
-def test_pathfinder_unreadable_and_wrong_size_images(tmp_path):
-    folder, _, _ = _write_pathfinder(tmp_path, n_files=1)
+def test_pathfinder_unreadable_and_wrong_size_images(tmp_path, lra_files):
+    folder, _, _ = lra_files.pathfinder(tmp_path, n_files=1)
     ds = build(_cfg("pathfinder", tmp_path, split_seed=0))
     broken = folder / "imgs" / "0" / "sample_3.png"
     broken.write_bytes(b"\x89PNG garbage")
@@ -599,8 +518,10 @@ def test_pathfinder_unreadable_and_wrong_size_images(tmp_path):
     assert not (folder / lra_pathfinder.CACHE_NAME).exists() and not list(folder.glob("*.tmp*"))
 
 
-def test_pathfinder_blacklist_is_skipped(tmp_path):
-    folder, _, _ = _write_pathfinder(tmp_path, n_files=1, per_file=200, difficulty="curv_baseline")
+def test_pathfinder_blacklist_is_skipped(tmp_path, lra_files):
+    folder, _, _ = lra_files.pathfinder(
+        tmp_path, n_files=1, per_file=200, difficulty="curv_baseline"
+    )
     (folder / "imgs" / "0" / "sample_172.png").write_bytes(b"")  # the known empty file
     ds = build(_cfg("pathfinder", tmp_path, difficulty="curv_baseline", max_examples=None))
     assert len(ds.train) + len(ds.val) + len(ds.test) == 199

@@ -13,7 +13,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from test_data_lra import _write_aan, _write_cifar, _write_imdb, _write_pathfinder
 
 from freqssm import models
 from freqssm.config import validate
@@ -21,7 +20,7 @@ from freqssm.data.lra import lra_meta
 from freqssm.run import build_run
 from freqssm.train import train_and_evaluate
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TASKS = ["listops", "text", "retrieval", "image", "pathfinder", "pathx"]
 
 
@@ -92,17 +91,17 @@ def test_listops_smoke_from_the_documented_commands(tmp_path):
 
 @pytest.mark.parametrize("task", ["text", "retrieval", "image", "pathfinder", "pathx"])
 @pytest.mark.slow
-def test_smoke_variants_train_on_fixture_data(tmp_path, task):
+def test_smoke_variants_train_on_fixture_data(tmp_path, task, lra_files):
     root = tmp_path / "data"
     root.mkdir()
     if task == "text":
-        _write_imdb(root, n=12)
+        lra_files.imdb(root, n=12)
     elif task == "retrieval":
-        _write_aan(root, n=24)
+        lra_files.aan(root, n=24)
     elif task == "image":
-        _write_cifar(root, n=8)
+        lra_files.cifar(root, n=8)
     else:
-        _write_pathfinder(root, res=32 if task == "pathfinder" else 128, n_files=2, per_file=12)
+        lra_files.pathfinder(root, res=32 if task == "pathfinder" else 128, n_files=2, per_file=12)
     cfg = get_config(task, "smoke")
     cfg.data.root = str(root)
     cfg.train.progress = False
