@@ -29,9 +29,10 @@ def test_layer_steps_equal_full_call(x64, kind, method):
     v = layer.init(jax.random.key(1), x)
     full = layer.apply(v, x)
     state = layer.apply(v, 2, method="initial_state")
+    step = jax.jit(functools.partial(layer.apply, method="step"))
     ys = []
     for t in range(x.shape[1]):
-        state, y = layer.apply(v, state, x[:, t], method="step")
+        state, y = step(v, state, x[:, t])
         ys.append(y)
     assert rel_err(jnp.stack(ys, 1), full) < 1e-10
 
@@ -52,7 +53,7 @@ def _model(kind, norm, prenorm, activation, output_kind, input_kind, **overrides
         x = jax.random.randint(jax.random.key(2), (3, 16), 1, in_features)
     else:
         x = jax.random.normal(jax.random.key(2), (3, 16, 2))
-    v = model.init(jax.random.key(0), x)
+    v = jax.jit(model.init)(jax.random.key(0), x)
     if norm == "batch":  # non-trivial running statistics
         _, upd = model.apply(v, x, train=True, mutable=["batch_stats"])
         v = {**v, **upd}
@@ -73,11 +74,12 @@ def test_model_runs_token_by_token(x64, kind, norm, prenorm, activation, output_
     v64 = jax.tree.map(lambda a: a.astype(jnp.float64), v)
     x64_ = x if input_kind == "tokens" else x.astype(jnp.float64)
     rec = RecurrentModel(c, meta, v64).run(x64_)
+    full_call = jax.jit(model.apply)
     if output_kind == "sequence_regression":
-        assert rel_err(rec, model.apply(v64, x64_)) < 1e-10
+        assert rel_err(rec, full_call(v64, x64_)) < 1e-10
     else:  # the pooled output after t tokens equals the full model on the first t tokens
         for t in (5, 16):
-            full = model.apply(v64, x64_[:, :t])
+            full = full_call(v64, x64_[:, :t])
             assert rel_err(rec[:, t - 1], full) < 1e-10
 
 
@@ -160,11 +162,19 @@ def test_block_steps_equal_full_call(x64, activation, norm, prenorm, glu_init):
         v = {**v, **upd}
     v = jax.tree.map(lambda a: a.astype(jnp.float64), v)
     state = block.apply(v, 2, method="initial_state")
+    step = jax.jit(functools.partial(block.apply, method="step"))
     ys = []
     for t in range(x.shape[1]):
-        state, y = block.apply(v, state, x[:, t], method="step")
+        state, y = step(v, state, x[:, t])
         ys.append(y)
-    assert rel_err(jnp.stack(ys, 1), block.apply(v, x)) < 1e-10
+    assert rel_err(jnp.stack(ys, 1), jax.jit(block.apply)(v, x)) < 1e-10
+
+
+def _zeros_like_init(module, *args):
+    """Variables of ``module``'s shapes without running its initializers (the refusals below
+    happen before any parameter value is read)."""
+    shapes = jax.eval_shape(module.init, jax.random.key(0), *args)
+    return jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
 
 
 def test_non_causal_layers_and_heads_are_refused():
@@ -174,7 +184,7 @@ def test_non_causal_layers_and_heads_are_refused():
         (S4D(state_size=4, circular=True), "circular"),
         (S4D(state_size=4, beta=1.0), "Sobolev"),
     ]:
-        v = layer.init(jax.random.key(0), x)
+        v = _zeros_like_init(layer, x)
         with pytest.raises(ValueError, match=match):
             layer.apply(v, 1, method="initial_state")
         with pytest.raises(ValueError, match=match):
@@ -183,6 +193,6 @@ def test_non_causal_layers_and_heads_are_refused():
     c.n_layers, c.d_model, c.ssm.state_size = 1, 4, 4
     meta = Meta(8, "tokens", 5, "retrieval", 2)
     model = models.build(c, meta)
-    v = model.init(jax.random.key(0), *models.example_inputs(meta))
+    v = _zeros_like_init(model, *models.example_inputs(meta))
     with pytest.raises(ValueError, match="retrieval"):
         RecurrentModel(c, meta, v)

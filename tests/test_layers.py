@@ -20,9 +20,14 @@ def rel_err(a, b):
     return np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300)
 
 
+def jit_init(module, x):
+    # jitted: one compiled program per module instead of one per eager op (most of the time here)
+    return jax.jit(module.init)(jax.random.key(0), x)
+
+
 def init_apply(module, x, **kw):
-    v = module.init(jax.random.key(0), x)
-    return v, module.apply(v, x, **kw)
+    v = jit_init(module, x)
+    return v, jax.jit(functools.partial(module.apply, **kw))(v, x)
 
 
 def system_of(module, v, H):
@@ -137,8 +142,8 @@ def test_conjugate_symmetry_equals_full_state_computation(x64):
 @pytest.mark.parametrize("cls", [S5, S4D])
 def test_alpha_changes_only_the_imaginary_parts_of_the_layer(cls):
     x = jnp.ones((1, 16, 4))
-    v1 = cls(state_size=8, alpha=1.0).init(jax.random.key(0), x)["params"]
-    v3 = cls(state_size=8, alpha=3.0).init(jax.random.key(0), x)["params"]
+    v1 = jit_init(cls(state_size=8, alpha=1.0), x)["params"]
+    v3 = jit_init(cls(state_size=8, alpha=3.0), x)["params"]
     for name in v1:
         if name == "Lambda_im":
             assert np.allclose(v3[name], 3.0 * v1[name], rtol=1e-6)
@@ -181,13 +186,13 @@ def test_sobolev_in_layers(x64, cls):
         assert rel_err(y1, y0) > 1e-3
     # the learnable exponent receives a gradient
     m = cls(beta_learnable=True, beta=0.5, **kw)
-    v = m.init(jax.random.key(0), x)
+    v = jit_init(m, x)
     g = jax.grad(lambda p: jnp.sum(m.apply({"params": p}, x) ** 2))(v["params"])
     assert g["sobolev_beta"].shape == (3,)
     assert np.all(np.abs(g["sobolev_beta"]) > 0)
     if cls is S4D:
         with pytest.raises(ValueError, match="conv"):
-            S4D(mode="scan", beta=1.0, **kw).init(jax.random.key(0), x)
+            jit_init(S4D(mode="scan", beta=1.0, **kw), x)
 
 
 def test_step_rescale_and_clip_eigs(x64):
@@ -215,7 +220,7 @@ def test_shapes_dtypes_and_jit(cls, mode):
     assert y.shape == x.shape and y.dtype == jnp.float32
     assert all(p.dtype == jnp.float32 for p in jax.tree.leaves(v))
     with pytest.raises(ValueError, match="mode"):
-        cls(state_size=8, mode="fft").init(jax.random.key(0), x)
+        jit_init(cls(state_size=8, mode="fft"), x)
 
 
 @pytest.mark.parametrize("activation", ["gelu", "full_glu", "half_glu1", "half_glu2"])
@@ -272,7 +277,7 @@ def test_sequence_block_stack_forward_and_backward(activation, norm, prenorm):
 def test_dropout_is_tied_over_time():
     block = SequenceBlock(ssm=functools.partial(S4D, state_size=4), activation="gelu", dropout=0.5)
     x = jax.random.normal(jax.random.key(4), (2, 10, 16))
-    v = block.init(jax.random.key(0), x)
+    v = jit_init(block, x)
     # a dropped (batch, feature) pair is zero at every time step
     y = block.apply(v, x, train=True, rngs={"dropout": jax.random.key(3)})
     dropped = np.asarray(y - x) == 0  # residual removed
@@ -283,20 +288,20 @@ def test_dropout_is_tied_over_time():
 def test_bad_choices_raise():
     x = jnp.ones((1, 8, 4))
     with pytest.raises(ValueError, match="activation"):
-        SequenceBlock(ssm=S5, activation="relu").init(jax.random.key(0), x)
+        jit_init(SequenceBlock(ssm=S5, activation="relu"), x)
     with pytest.raises(ValueError, match="norm"):
-        SequenceBlock(ssm=S5, norm="group").init(jax.random.key(0), x)
+        jit_init(SequenceBlock(ssm=S5, norm="group"), x)
     with pytest.raises(ValueError, match="init"):
-        S5(state_size=8, lambda_init="legt").init(jax.random.key(0), x)
+        jit_init(S5(state_size=8, lambda_init="legt"), x)
     with pytest.raises(ValueError, match="divisible"):
-        S5(state_size=8, blocks=3).init(jax.random.key(0), x)
+        jit_init(S5(state_size=8, blocks=3), x)
 
 
 @pytest.mark.parametrize("cls", [S5, S4D])
 def test_without_d_skip_the_layer_is_the_pure_ssm_path(cls):
     x = jax.random.normal(jax.random.key(1), (2, 16, 3))
     v, y = init_apply(cls(state_size=8), x)
-    v0 = cls(state_size=8, d_skip=False).init(jax.random.key(0), x)
+    v0 = jit_init(cls(state_size=8, d_skip=False), x)
     assert "D" not in v0["params"]
     params = {k: p for k, p in v["params"].items() if k != "D"}
     y0 = cls(state_size=8, d_skip=False).apply({"params": params}, x)
@@ -375,7 +380,7 @@ def test_shared_eigenvalues_equal_a_per_feature_layer_with_copies(x64):
     u = jnp.asarray(np.random.default_rng(13).standard_normal((2, L, H)))
     kw = dict(state_size=8, bidirectional=True, beta=0.5, param_dtype=jnp.float64)
     shared = S4D(n_ssm=G, **kw)
-    v = shared.init(jax.random.key(0), u)["params"]
+    v = jit_init(shared, u)["params"]
     assert v["Lambda_im"].shape == (G, 4) and v["Lambda_re"].shape == (G, 4)
     rng = np.random.default_rng(14)  # make the two sets differ, so the feature -> set map matters
     p = dict(v)
@@ -392,16 +397,16 @@ def test_shared_eigenvalues_equal_a_per_feature_layer_with_copies(x64):
         wrong[name] = np.stack([p[name][h // (H // G)] for h in range(H)])
     assert rel_err(S4D(**kw).apply({"params": wrong}, u), y_ref) > 1e-3
     with pytest.raises(ValueError, match="n_ssm"):
-        S4D(n_ssm=4, **kw).init(jax.random.key(0), u)
+        jit_init(S4D(n_ssm=4, **kw), u)
 
 
 @pytest.mark.parametrize("cls", [S5, S4D])
 def test_exp_and_softplus_parameterizations_equal_the_current_ones(x64, cls):
     x = jnp.asarray(np.random.default_rng(15).standard_normal((2, 20, 3)))
     kw = dict(state_size=8, bidirectional=True, param_dtype=jnp.float64)
-    v = cls(**kw).init(jax.random.key(0), x)
+    v = jit_init(cls(**kw), x)
     new = cls(real_transform="exp", dt_transform="softplus", **kw)
-    p_new = new.init(jax.random.key(0), x)["params"]
+    p_new = jit_init(new, x)["params"]
     assert {"Lambda_re_log", "dt_raw"} <= set(p_new) and not {"Lambda_re", "log_dt"} & set(p_new)
     p = dict(v["params"])
     rng = np.random.default_rng(16)  # values away from the init, at equal Re Λ and Δ
@@ -425,7 +430,7 @@ def test_s4d_without_b_parameter_has_b_fixed_at_one(x64):
     x = jnp.asarray(np.random.default_rng(17).standard_normal((2, 20, 3)))
     kw = dict(state_size=8, bidirectional=True, param_dtype=jnp.float64)
     no_b = S4D(train_b=False, **kw)
-    p = no_b.init(jax.random.key(0), x)["params"]
+    p = jit_init(no_b, x)["params"]
     assert "B" not in p
     with_b = dict(p)
     with_b["B"] = np.stack([np.ones((3, 4)), np.zeros((3, 4))], axis=-1)
@@ -476,7 +481,7 @@ def test_three_tied_dropouts_sit_before_gelu_after_gelu_and_after_the_glu():
         gelu="erf",
     )
     x = jax.random.normal(jax.random.key(4), (3, 10, 16))
-    v = block.init(jax.random.key(0), x)
+    v = jit_init(block, x)
     calls = []
 
     def record(next_fun, args, kwargs, context):
@@ -526,7 +531,7 @@ def test_exact_gelu_and_torch_glu_init():
             glu_init="torch",
             param_dtype=jnp.float64,
         )
-        v = b64.init(jax.random.key(0), x64_)
+        v = jit_init(b64, x64_)
         p = jax.tree.map(np.asarray, v["params"])
         y = np.asarray(b64.apply(v, x64_))
         z = np.asarray(nn.LayerNorm(param_dtype=jnp.float64).apply({"params": p["norm"]}, x64_))
@@ -540,7 +545,7 @@ def test_exact_gelu_and_torch_glu_init():
     g_tanh = np.asarray(nn.gelu(z, approximate=True))
     assert np.max(np.abs(g_tanh - g)) > 1e-4
     # PyTorch's Linear init: kernel and bias U(-1/sqrt(H), 1/sqrt(H))
-    v32 = block.init(jax.random.key(0), x)["params"]
+    v32 = jit_init(block, x)["params"]
     bound = 1 / np.sqrt(H)
     for name in ("out1", "out2"):
         k, b = np.asarray(v32[name]["kernel"]), np.asarray(v32[name]["bias"])
@@ -554,9 +559,9 @@ def test_authors_denoising_modes_and_c_scaling(x64):
 
     x = jnp.asarray(np.random.default_rng(18).standard_normal((1, 16, 3)))
     kw = dict(state_size=16, alpha=2.0, param_dtype=jnp.float64)
-    plain = S4D(**kw).init(jax.random.key(0), x)["params"]
+    plain = jit_init(S4D(**kw), x)["params"]
     m = S4D(real_init=-3.0, integrator_re=-math.exp(-5), c_imag_scale=1e-3, **kw)
-    p = m.init(jax.random.key(0), x)["params"]
+    p = jit_init(m, x)["params"]
     lam = np.asarray(ssm_system(p)["Lambda"])
     np.testing.assert_array_equal(lam[:, 0], -math.exp(-5) + 0j)  # the integrator
     np.testing.assert_array_equal(lam[:, 1:].real, -3.0)
@@ -570,7 +575,7 @@ def test_authors_denoising_modes_and_c_scaling(x64):
         rtol=1e-12,
     )
     assert np.all(np.asarray(p["C"])[..., 0, :] == 0)
-    off = S4D(state_size=16, imag_offset=1.3, param_dtype=jnp.float64).init(jax.random.key(0), x)
+    off = jit_init(S4D(state_size=16, imag_offset=1.3, param_dtype=jnp.float64), x)
     np.testing.assert_allclose(
         off["params"]["Lambda_im"][0], np.pi * (np.arange(8) + 1.3), rtol=1e-12
     )
@@ -596,12 +601,12 @@ def test_circular_convolution_equals_the_circular_sum(x64, beta):
         ref = np.fft.irfft(np.fft.rfft(ref, axis=1) * w[:, None], n=L, axis=1)
     assert rel_err(y, ref + s["D"] * u) < 1e-10
     with pytest.raises(ValueError, match="circular"):
-        S4D(state_size=8, circular=True, bidirectional=True).init(jax.random.key(0), u)
+        jit_init(S4D(state_size=8, circular=True, bidirectional=True), u)
 
 
 def test_plain_block_without_norm_or_residual():
     block = SequenceBlock(ssm=_Identity, norm="none", residual=False, activation="gelu")
     x = jax.random.normal(jax.random.key(6), (2, 8, 4))
-    v = block.init(jax.random.key(0), x)
+    v = jit_init(block, x)
     assert not v.get("params")  # no norm parameters
     np.testing.assert_allclose(block.apply(v, x), nn.gelu(x), rtol=1e-6)
