@@ -19,7 +19,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 def _params(kind, **kw):
     """Initial params of S4D/S5 on (1, 16, 3) inputs, cached: model init dominates test time."""
     module = {"s4d": S4D, "s5": S5}[kind](**kw)
-    return module.init(jax.random.key(0), jnp.ones((1, 16, 3)))["params"]
+    return jax.jit(module.init)(jax.random.key(0), jnp.ones((1, 16, 3)))["params"]
 
 
 def _c(x):
@@ -143,7 +143,7 @@ def test_transfer_magnitude_matches_layer_impulse_response(conj_sym):
     L, H = 128, 2
     # Fast decay (large Δ) so the impulse response fits in L.
     model = S4D(state_size=8, dt_min=0.2, dt_max=0.4, conj_sym=conj_sym)
-    p = model.init(jax.random.key(1), jnp.ones((1, L, H)))["params"]
+    p = jax.jit(model.init)(jax.random.key(1), jnp.ones((1, L, H)))["params"]
     u = np.zeros((1, L, H), np.float32)
     u[0, 0] = 1.0
     y = np.asarray(model.apply({"params": p}, jnp.asarray(u)), np.float64)[0]  # (L, H)

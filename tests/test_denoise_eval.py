@@ -226,7 +226,7 @@ def test_authors_variant_trains_only_c_and_the_affine_map(tmp_path):
     for key in ("stripes_vertical_mse", "stripes_horizontal_mse", "survival_low"):
         assert np.isfinite(res["task"][key]), key
     _, meta, model, trained = load_run(tmp_path)
-    init = model.init(jax.random.key(cfg.seed), *models.example_inputs(meta, 2))["params"]
+    init = jax.jit(model.init)(jax.random.key(cfg.seed), *models.example_inputs(meta, 2))["params"]
     p0, p1 = init["ssm"], trained["params"]["ssm"]
     assert "B" not in p1 and "D" not in p1
     for name in ("Lambda_re", "Lambda_im", "log_dt"):  # frozen: bit-identical after training

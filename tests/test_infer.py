@@ -26,7 +26,7 @@ def test_layer_steps_equal_full_call(x64, kind, method):
     cls = S5 if kind == "s5" else S4D
     layer = cls(state_size=8, discretization=method, step_rescale=1.5, param_dtype=jnp.float64)
     x = jax.random.normal(jax.random.key(0), (2, 40, 3), jnp.float64)
-    v = layer.init(jax.random.key(1), x)
+    v = jax.jit(layer.init)(jax.random.key(1), x)
     full = layer.apply(v, x)
     state = layer.apply(v, 2, method="initial_state")
     step = jax.jit(functools.partial(layer.apply, method="step"))
@@ -116,7 +116,7 @@ def test_linear_model_and_refusals(x64):
     meta = Meta(12, "real", 3, "sequence_regression", 3)
     model = models.build(c, meta)
     x = jax.random.normal(jax.random.key(3), (2, 12, 3), jnp.float64)
-    v = jax.tree.map(lambda a: a.astype(jnp.float64), model.init(jax.random.key(0), x))
+    v = jax.tree.map(lambda a: a.astype(jnp.float64), jax.jit(model.init)(jax.random.key(0), x))
     assert rel_err(RecurrentModel(c, meta, v).run(x), model.apply(v, x)) < 1e-10
     c.ssm.bidirectional = True
     with pytest.raises(ValueError, match="bidirectional"):
@@ -155,7 +155,7 @@ def test_block_steps_equal_full_call(x64, activation, norm, prenorm, glu_init):
         ssm, norm=norm, prenorm=prenorm, activation=activation, glu_init=glu_init, dropout=0.3
     )
     x = jax.random.normal(jax.random.key(4), (2, 24, 4), jnp.float64)
-    v = block.init(jax.random.key(5), x)
+    v = jax.jit(block.init)(jax.random.key(5), x)
     if norm == "batch":  # non-trivial running statistics
         rngs = {"dropout": jax.random.key(6)}
         _, upd = block.apply(v, x * 3.0 + 1.0, train=True, mutable=["batch_stats"], rngs=rngs)

@@ -167,7 +167,7 @@ def _params(smoke, ssm_kind="s4d", learnable=True, norm="layer"):
     )
     ds = data_lib.build(cfg.data)
     model = models.build(cfg.model, ds.meta)
-    v = model.init(jax.random.key(0), *models.example_inputs(ds.meta, 2))
+    v = jax.jit(model.init)(jax.random.key(0), *models.example_inputs(ds.meta, 2))
     return cfg, v["params"]
 
 

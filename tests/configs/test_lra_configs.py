@@ -160,15 +160,17 @@ def test_optimizer_gives_each_parameter_the_authors_lr_and_decay(task):
     cfg.optim.warmup_steps = 0  # read the peak rates at step 0
     meta = lra_meta(task)
     model = models.build(cfg.model, meta)
-    params = model.init(jax.random.key(0), *models.example_inputs(meta, 2))["params"]
+    shapes = jax.eval_shape(model.init, jax.random.key(0), *models.example_inputs(meta, 2))
+    params = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes["params"])  # names only
     tx = optim.build(cfg.optim, params, total_steps=int(cfg.train.steps))
     lr, ssm_lr, dt_lr, wd = AUTHORS_OPTIM[task]
     # Adam's first step with gradient 1 moves a zero parameter by exactly -lr; with gradient 0,
     # AdamW moves a parameter of 1 by -lr·wd (and Adam not at all).
     zeros = jax.tree.map(jnp.zeros_like, params)
     ones = jax.tree.map(jnp.ones_like, params)
-    step_lr, _ = tx.update(ones, tx.init(zeros), zeros)
-    step_wd, _ = tx.update(zeros, tx.init(ones), ones)
+    update = jax.jit(tx.update)
+    step_lr, _ = update(ones, tx.init(zeros), zeros)
+    step_wd, _ = update(zeros, tx.init(ones), ones)
     flat_lr, flat_wd = traverse_util.flatten_dict(step_lr), traverse_util.flatten_dict(step_wd)
     names = set()
     for path in flat_lr:
@@ -201,7 +203,7 @@ def test_last_pooling_reads_the_eos_of_each_padded_sequence():
     for b, n in enumerate(lengths):
         tokens[b, : n - 1] = rng.integers(3, meta.in_features, n - 1)
         tokens[b, n - 1] = 2  # <eos>
-    v = model.init(jax.random.key(0), jnp.asarray(tokens), jnp.asarray(lengths))
+    v = jax.jit(model.init)(jax.random.key(0), jnp.asarray(tokens), jnp.asarray(lengths))
     feats = {}
 
     def record(next_fun, args, kwargs, context):
