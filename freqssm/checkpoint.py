@@ -8,22 +8,35 @@
 Layout under ``<workdir>/checkpoints``: ``last/<step>/`` (orbax keeps the newest ``keep``) and
 ``best/<step>/`` (only the step with the best validation metric). Each step holds ``state`` (the
 pytree of params, batch-norm statistics, optimizer state and step) and ``meta`` (JSON: best
-metrics so far, the data position, the config fingerprint). Orbax writes a step into a temporary
-folder and renames it when complete, so a run killed mid-save leaves no half-written step behind;
-a step that is complete but unreadable (disk corruption) is skipped with a warning.
+metrics so far, the data position, a SHA-256 checksum of the state). Orbax writes a step into a
+temporary folder and renames it when complete, so a run killed mid-save leaves no half-written
+step behind. On restore, what went wrong decides what happens:
+
+* the config differs from the one the checkpoints were written with (``train.resume=force``)
+  and the state does not restore into it: :class:`~freqssm.config.ConfigError` naming what
+  differs, nothing touched;
+* an I/O error (permissions, disk) or no memory: :class:`CheckpointError`, nothing touched;
+* anything else (unreadable data, a checksum that does not match: corruption): the step is moved
+  to ``corrupt-<step>-<time>/`` and the previous one is tried; when none is usable the run stops
+  and says so (it never restarts from step 0 on its own).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import json
 import logging
 import signal
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import jax
 import ml_collections
+import numpy as np
 import orbax.checkpoint as ocp
 
 from freqssm.config import ConfigError
@@ -32,7 +45,54 @@ log = logging.getLogger(__name__)
 
 
 class CheckpointError(RuntimeError):
-    """No readable checkpoint although some exist."""
+    """No usable checkpoint although some exist, or restoring failed for a reason that is not
+    corruption (I/O, memory); the checkpoints are left as they are."""
+
+
+# Restore errors that say nothing about the checkpoint itself: stop, touch nothing.
+_ENVIRONMENT_ERRNOS = {
+    errno.EACCES,
+    errno.EPERM,
+    errno.ENOSPC,
+    errno.EIO,
+    errno.EMFILE,
+    errno.EROFS,
+}
+
+
+def state_checksum(state: Any) -> str:
+    """SHA-256 over every leaf of ``state`` (dtype, shape and bytes, in tree order)."""
+    h = hashlib.sha256()
+    for leaf in jax.tree.leaves(jax.device_get(state)):
+        a = np.asarray(leaf)
+        h.update(f"{a.dtype}{a.shape}".encode())
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
+def _key_name(k: Any) -> str:
+    for attr in ("key", "name", "idx"):  # DictKey, GetAttrKey, SequenceKey
+        if hasattr(k, attr):
+            return str(getattr(k, attr))
+    return str(k)
+
+
+def _shapes(tree: Any) -> dict[str, tuple]:
+    flat = jax.tree_util.tree_flatten_with_path(tree)[0]
+    return {".".join(_key_name(k) for k in path): tuple(leaf.shape) for path, leaf in flat}
+
+
+def model_difference(saved: dict[str, tuple], wanted: dict[str, tuple]) -> str:
+    """'' if the two {name: shape} maps agree, else a short account of what differs."""
+    out = [
+        f"{k} {saved[k]} saved, {wanted[k]} here"
+        for k in wanted
+        if k in saved and saved[k] != wanted[k]
+    ]
+    out += [f"{k} only in the checkpoint" for k in saved if k not in wanted]
+    out += [f"{k} only in this config" for k in wanted if k not in saved]
+    more = f" (and {len(out) - 3} more)" if len(out) > 3 else ""
+    return "; ".join(out[:3]) + more
 
 
 class Checkpointer:
@@ -46,7 +106,9 @@ class Checkpointer:
         self.best = ocp.CheckpointManager(self.directory / "best", options=best_opts)
 
     def save(self, step: int, state: Any, meta: dict, best: bool = False) -> None:
-        """Save ``state`` (a pytree) and ``meta`` (JSON-serialisable) at ``step`` (asynchronous)."""
+        """Save ``state`` (a pytree) and ``meta`` (JSON-serialisable) at ``step`` (asynchronous);
+        ``meta`` gets the state's checksum."""
+        meta = {**meta, "checksum": state_checksum(state)}
         managers = [self.last, self.best] if best else [self.last]
         for m in managers:
             # A step can exist already when a run resumed from an older step after finding a
@@ -62,15 +124,19 @@ class Checkpointer:
     def steps(self) -> list[int]:
         return sorted(self.last.all_steps())
 
-    def restore_latest(self, abstract_state: Any) -> tuple[Any, dict] | None:
-        """The newest readable (state, meta), or None if there is no checkpoint at all.
+    def restore_latest(
+        self, abstract_state: Any, changed: Sequence[str] = ()
+    ) -> tuple[Any, dict] | None:
+        """The newest usable (state, meta), or None if this run has no checkpoint at all.
 
         ``abstract_state`` is a pytree with the target structure, shapes and dtypes (e.g. the
-        freshly initialized state).
+        freshly initialized state); ``changed``: the config keys that differ from the config
+        the checkpoints were written with (:func:`changed_keys`). See the module docstring for
+        what each failure does.
         """
-        steps = self.steps()
+        quarantined = sorted(self.directory.glob("corrupt-*"))
         errors = []
-        for step in reversed(steps):
+        for step in reversed(self.steps()):
             try:
                 restored = self.last.restore(
                     step,
@@ -78,17 +144,65 @@ class Checkpointer:
                         state=ocp.args.StandardRestore(abstract_state), meta=ocp.args.JsonRestore()
                     ),
                 )
-                if errors:
-                    log.warning("resumed from step %d; newer checkpoints were unreadable", step)
-                return restored["state"], dict(restored["meta"])
             except Exception as e:  # orbax raises many types for unreadable data
-                msg = f"checkpoint step {step} in {self.directory / 'last'} is unreadable ({e!r})"
-                log.warning(msg + "; falling back to the previous one")
-                errors.append(msg)
-                self._quarantine(step)
-        if errors:
-            raise CheckpointError("no readable checkpoint: " + "; ".join(errors))
+                self._classify(step, e, abstract_state, changed)
+                reason = repr(e)
+            else:
+                meta = dict(restored["meta"])
+                want = meta.get("checksum")
+                if want is None or state_checksum(restored["state"]) == want:
+                    if errors:
+                        log.warning("resumed from step %d; newer checkpoints were unusable", step)
+                    return restored["state"], meta
+                reason = "its state does not match the checksum saved with it"
+            msg = f"checkpoint step {step} in {self.directory / 'last'} is unusable ({reason})"
+            log.warning(msg[:300] + "; falling back to the previous one")
+            errors.append(f"step {step}")
+            self._quarantine(step)
+        if errors or quarantined:
+            raise CheckpointError(
+                f"no usable checkpoint in {self.directory} (unreadable or corrupt: "
+                f"{', '.join(errors + [p.name for p in quarantined])}, kept as corrupt-*); "
+                "remove the checkpoints folder to start over, or use a new --workdir"
+            )
         return None
+
+    def _classify(
+        self, step: int, e: Exception, abstract_state: Any, changed: Sequence[str]
+    ) -> None:
+        """Raise for restore errors that are not corruption; return if ``e`` is corruption."""
+        if isinstance(e, MemoryError) or (
+            isinstance(e, OSError) and e.errno in _ENVIRONMENT_ERRNOS
+        ):
+            raise CheckpointError(
+                f"cannot read checkpoint step {step} in {self.directory / 'last'}: {e}; "
+                "nothing was changed (fix the cause and rerun the same command)"
+            ) from e
+        if not changed:  # the config it was written with: the checkpoint itself is damaged
+            return
+        saved = self._saved_shapes(step)
+        diff = model_difference(saved, _shapes({"state": abstract_state})) if saved else ""
+        keys = ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else "")
+        raise ConfigError(
+            f"checkpoint step {step} does not restore into this config (changed: {keys}"
+            + (f"; {diff}" if diff else "")
+            + "); nothing was changed: use a new --workdir for the new model"
+        ) from e
+
+    def _saved_shapes(self, step: int) -> dict[str, tuple] | None:
+        """{name: shape} of the saved state from its metadata (None if unreadable)."""
+        from absl import logging as absl_logging
+
+        level = absl_logging.get_verbosity()
+        absl_logging.set_verbosity(absl_logging.ERROR)  # orbax warns about a missing file here
+        try:
+            md = ocp.StandardCheckpointer().metadata(self.directory / "last" / str(step) / "state")
+            tree = getattr(md, "item_metadata", md)
+            return {"state." + k: v for k, v in _shapes(tree).items()}
+        except Exception:
+            return None
+        finally:
+            absl_logging.set_verbosity(level)
 
     def _quarantine(self, step: int) -> None:
         # Move the unreadable step aside (kept for inspection) so the resumed run can save it anew.
@@ -121,7 +235,15 @@ class Checkpointer:
 # --- resuming -------------------------------------------------------------------------------
 
 # Keys that may change between a run and its resumption without changing what is computed.
-RESUME_SAFE_PREFIXES = ("log.", "train.resume", "train.progress", "train.analysis", "data.root")
+RESUME_SAFE_PREFIXES = (
+    "log.",
+    "train.resume",
+    "train.progress",
+    "train.analysis",
+    "train.max_inflight",
+    "train.max_skipped",
+    "data.root",
+)
 
 
 def config_diff(old: dict, new: dict, prefix: str = "") -> list[str]:
@@ -138,6 +260,20 @@ def config_diff(old: dict, new: dict, prefix: str = "") -> list[str]:
     return diff
 
 
+def changed_keys(workdir: Path, cfg: ml_collections.ConfigDict) -> list[str]:
+    """Keys (but for :data:`RESUME_SAFE_PREFIXES`) in which ``cfg`` differs from the run's
+    ``config.json`` in ``workdir`` ([] if there is none)."""
+    path = workdir / "config.json"
+    if not path.exists():
+        return []
+    try:
+        old = json.loads(path.read_text())
+    except ValueError as e:
+        raise ConfigError(f"{path} is not valid JSON ({e}); remove it to resume") from None
+    diff = config_diff(old, json.loads(cfg.to_json()))
+    return [k for k in diff if not k.startswith(RESUME_SAFE_PREFIXES)]
+
+
 def check_resume(workdir: Path, cfg: ml_collections.ConfigDict) -> None:
     """Raise :class:`ConfigError` if ``cfg`` may not continue the run in ``workdir``.
 
@@ -151,15 +287,9 @@ def check_resume(workdir: Path, cfg: ml_collections.ConfigDict) -> None:
             f"train.resume=never: {workdir} already holds a run's checkpoints; use a new "
             "--workdir, or remove that one to start over"
         )
-    path = workdir / "config.json"
-    if not path.exists() or cfg.train.resume == "force":
+    if cfg.train.resume == "force":
         return
-    old = json.loads(path.read_text())
-    diff = [
-        k
-        for k in config_diff(old, json.loads(cfg.to_json()))
-        if not k.startswith(RESUME_SAFE_PREFIXES)
-    ]
+    diff = changed_keys(workdir, cfg)
     if diff:
         raise ConfigError(
             f"{workdir} holds a run with a different config (keys: {', '.join(diff)}); use a new "
@@ -167,11 +297,22 @@ def check_resume(workdir: Path, cfg: ml_collections.ConfigDict) -> None:
         )
 
 
+class StartupInterruptedError(Exception):
+    """SIGTERM/SIGINT arrived before the first training step (nothing to save yet)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"stopped by signal {signum} during start-up; nothing was trained")
+        self.signum = signum
+
+
 class StopSignals:
-    """Turns SIGTERM/SIGINT into a flag checked between steps (checkpoint, then exit)."""
+    """SIGTERM/SIGINT while training: a flag the loop checks after each step (it then saves and
+    exits). Before :meth:`arm` (the start-up), a signal raises :class:`StartupInterruptedError` at
+    once instead, so a slow start-up (data, compilation) stops without a traceback."""
 
     def __init__(self) -> None:
         self.signum: int | None = None
+        self.armed = False
         self._old: dict = {}
 
     def __enter__(self) -> StopSignals:
@@ -181,9 +322,15 @@ class StopSignals:
                 self._old[s] = signal.signal(s, self._handle)
         return self
 
+    def arm(self) -> None:
+        """From now on a signal only sets :attr:`signum` (training has started)."""
+        self.armed = True
+
     def _handle(self, signum: int, frame: Any) -> None:
         del frame
         self.signum = signum
+        if not self.armed:
+            raise StartupInterruptedError(signum)
 
     def __exit__(self, *exc: Any) -> None:
         for s, h in self._old.items():

@@ -109,6 +109,8 @@ def base_config() -> ml_collections.ConfigDict:
         "auto"  # "auto": resume a matching run; "force": despite config changes; "never": refuse
     )
     t.skip_nonfinite = False
+    t.max_skipped = 100  # with skip_nonfinite: stop after this many consecutive skipped steps
+    t.max_inflight = 1  # steps dispatched ahead of the finished ones (bounds a stop's delay)
     t.analysis = True  # eigenvalue and |G| plots at start and end
     t.evaluator = ""  # a task evaluation at the end (freqssm.evaluators), e.g. "denoise"
     t.progress = True
@@ -260,7 +262,14 @@ def validate(c: ml_collections.ConfigDict) -> None:
     t = c.train
     _require(t.steps >= 1, "train.steps", t.steps, "must be >= 1")
     _require(0 <= o.warmup_steps <= t.steps, "optim.warmup_steps", o.warmup_steps, "in [0, steps]")
-    for key in ("eval_every", "log_every", "checkpoint_every", "keep"):
+    for key in (
+        "eval_every",
+        "log_every",
+        "checkpoint_every",
+        "keep",
+        "max_skipped",
+        "max_inflight",
+    ):
         _require(t[key] >= 1, f"train.{key}", t[key], "must be >= 1")
     _require(t.resume in ("auto", "force", "never"), "train.resume", t.resume, "auto/force/never")
     from freqssm.evaluators import EVALUATORS

@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from freqssm.runfiles import atomic_write_text
+
 log = logging.getLogger("freqssm")
 
 
@@ -52,10 +54,10 @@ class RunLogger:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.metrics_path = self.workdir / "metrics.jsonl"
         if resume_step is None:
-            self.metrics_path.write_text("")
-        else:  # drop what was logged after the checkpoint we resume from
+            atomic_write_text(self.metrics_path, "")
+        else:  # drop what was logged after the checkpoint we resume from (atomically)
             kept = [r for r in read_jsonl(self.metrics_path) if r.get("step", 0) <= resume_step]
-            self.metrics_path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+            atomic_write_text(self.metrics_path, "".join(json.dumps(r) + "\n" for r in kept))
         self._file = self.metrics_path.open("a")
         self.wandb = None
         self._start_wandb(config, resume_step is not None)
@@ -80,7 +82,7 @@ class RunLogger:
                 resume="allow" if resuming else None,
                 reinit="finish_previous",
             )
-            run_id_file.write_text(self.wandb.id)
+            atomic_write_text(run_id_file, self.wandb.id)
         except Exception as e:  # never let logging stop training
             log.warning("wandb failed to start (%r); continuing with local logs only", e)
             self.wandb = None

@@ -6,6 +6,7 @@ missing data and non-finite training stop with one line on stderr and exit statu
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 from pathlib import Path
@@ -25,12 +26,20 @@ def main(argv: list[str]) -> int:
         raise ConfigError(f"unexpected arguments {argv[1:]}; use --config.key=value overrides")
     if not FLAGS.workdir:
         raise ConfigError("--workdir is required (where checkpoints, logs and plots go)")
-    results = train_and_evaluate(FLAGS.config, FLAGS.workdir)
+    try:
+        config = FLAGS.config
+        config.train  # noqa: B018 - a config file that failed to load raises only when read
+    except OSError as e:  # config_flags reports a config file it could not load only here
+        raise ConfigError(_parse_error(e)) from None
+    results = train_and_evaluate(config, FLAGS.workdir)
     if results.get("interrupted"):
         return 0
     wd = Path(FLAGS.workdir)
     best = results["best"]
-    print(f"done: {results['step']} steps; results in {wd / 'results.json'}")
+    again = (
+        " (already finished: nothing rerun or written)" if results.get("already_finished") else ""
+    )
+    print(f"done: {results['step']} steps{again}; results in {wd / 'results.json'}")
     print(f"  final val: {_fmt(results['val'])}")
     print(f"  final test: {_fmt(results['test'])}")
     print(f"  test at best val (step {best['step']}): {_fmt(best['test'])}")
@@ -50,9 +59,17 @@ def run() -> None:
     from absl import app, flags
     from ml_collections import config_flags
 
+    from freqssm.checkpoint import CheckpointError, StartupInterruptedError
+    from freqssm.runfiles import DiskError
     from freqssm.train import NonFiniteError
 
-    config_flags.DEFINE_config_file("config", None, "experiment config file (file.py[:variant])")
+    try:  # the config file is loaded here already (overrides are read from sys.argv)
+        config_flags.DEFINE_config_file(
+            "config", None, "experiment config file (file.py[:variant])"
+        )
+    except (flags.Error, ValueError, KeyError, AttributeError, TypeError, OSError) as e:
+        print(f"error: {_parse_error(e)}", file=sys.stderr)
+        sys.exit(2)
     flags.DEFINE_string("workdir", None, "output folder; rerun with the same one to resume")
     flags.mark_flag_as_required("config")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -65,8 +82,22 @@ def run() -> None:
         logging.getLogger("freqssm").setLevel(logging.INFO)
         try:
             return main(argv)
-        except (ConfigError, DataError, NonFiniteError) as e:
+        except (ConfigError, DataError, NonFiniteError, CheckpointError) as e:
             print(f"error: {e}", file=sys.stderr)
+            return 2
+        except StartupInterruptedError as e:
+            print(f"warning: {e}", file=sys.stderr)
+            return 0
+        except OSError as e:  # disk full, read-only file system, permissions
+            err = e if isinstance(e, DiskError) else None
+            if err is None and e.errno not in (
+                errno.ENOSPC,
+                errno.EROFS,
+                errno.EACCES,
+                errno.EDQUOT,
+            ):
+                raise
+            print(f"error: {err.strerror if err else e}", file=sys.stderr)
             return 2
 
     started = []
@@ -75,12 +106,33 @@ def run() -> None:
         started.append(True)
         return _main(argv)
 
+    def _parse(argv: list[str]) -> list[str]:
+        try:
+            return flags.FLAGS(argv)
+        except (flags.Error, ValueError, KeyError, AttributeError, TypeError, OSError) as e:
+            print(f"error: {_parse_error(e)}", file=sys.stderr)
+            sys.exit(2)
+
     try:
-        app.run(_entry)
-    except (ValueError, KeyError, AttributeError, TypeError) as e:
+        app.run(_entry, flags_parser=_parse)
+    except (ValueError, KeyError, AttributeError, TypeError, OSError, flags.Error) as e:
         if started:  # a genuine error inside training: keep the traceback
             raise
-        # a bad --config.* override fails while flags are parsed: one line, no traceback
-        msg = str(e).replace("\\n", " ").replace("\n", " ").replace("\\'", "'").strip("'\" ")
-        print(f"error: bad command-line override: {msg}", file=sys.stderr)
+        print(f"error: {_parse_error(e)}", file=sys.stderr)
         sys.exit(2)
+
+
+def _parse_error(e: BaseException) -> str:
+    """One line for an error raised while the flags are parsed (the config file, a variant or a
+    ``--config.*`` override)."""
+    root = e
+    while root.__cause__ is not None:
+        root = root.__cause__
+    if isinstance(root, OSError):
+        if root.filename is None and "config file" in str(root):  # config_flags' own wrapper
+            return "cannot load the --config file: " + str(root).split("\n")[-1].strip()
+        return f"cannot load the --config file: {root.strerror or root}: {root.filename}"
+    msg = str(root).replace("\\n", " ").replace("\n", " ").replace("\\'", "'").strip("'\" ")
+    if "Traceback" in msg:  # the config file's get_config raised: keep its own message
+        return f"--config: {msg.rsplit('Error: ', 1)[-1].strip()}"
+    return f"bad command-line override: {msg}"

@@ -16,6 +16,8 @@ resumed run repeats exactly what an uninterrupted one would have done.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import json
 import logging
 import time
@@ -31,12 +33,13 @@ import optax
 
 from freqssm import data as data_lib
 from freqssm import evaluators, models, optim, tasks
-from freqssm.checkpoint import Checkpointer, StopSignals, check_resume
+from freqssm.checkpoint import Checkpointer, StopSignals, changed_keys, check_resume
 from freqssm.config import validate
 from freqssm.data.base import Meta, eval_batches, train_batches
 from freqssm.logging import RunLogger, jsonable
 from freqssm.parallel import DataParallel, maybe_initialize_distributed
 from freqssm.run import Run, TrainState, build_run, init_state, variables_of
+from freqssm.runfiles import WorkdirLock, atomic_write_text, finished_results
 
 log = logging.getLogger("freqssm")
 
@@ -70,11 +73,14 @@ def make_train_step(run: Run, cfg: Any) -> Callable:
 
         (loss, (m, upd)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
         gnorm = optax.tree.norm(grads)
-        ok = jnp.isfinite(loss) & jnp.isfinite(gnorm)
         updates, opt_state = run.tx.update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
+        # finite gradients can still overflow the parameters: check what the update produced
+        params_ok = jnp.all(jnp.stack([jnp.all(jnp.isfinite(p)) for p in jax.tree.leaves(params)]))
+        ok = jnp.isfinite(loss) & jnp.isfinite(gnorm) & params_ok
         new = state.replace(
             step=state.step + 1,
-            params=optax.apply_updates(state.params, updates),
+            params=params,
             batch_stats=upd.get("batch_stats", state.batch_stats),
             opt_state=opt_state,
         )
@@ -129,31 +135,50 @@ def evaluate(
 
 
 def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str | Path) -> dict:
-    """Train per ``cfg`` in ``workdir`` (resuming if it holds a checkpoint); return results."""
+    """Train per ``cfg`` in ``workdir`` (resuming if it holds a checkpoint); return results.
+
+    A run that already finished with this config returns its results without writing anything.
+    """
     validate(cfg)
     maybe_initialize_distributed()
     workdir = Path(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
-    check_resume(workdir, cfg)
-    (workdir / "config.json").write_text(cfg.to_json(indent=2))
+    steps = int(cfg.train.steps)
+    with StopSignals() as stop, WorkdirLock(workdir), contextlib.ExitStack() as cleanup:
+        check_resume(workdir, cfg)
+        done = finished_results(workdir, json.loads(cfg.to_json()), steps)
+        if done is not None:
+            log.info("%s already finished its %d steps with this config", workdir, steps)
+            return {**done, "already_finished": True}
+        return _train(cfg, workdir, steps, stop, cleanup)
 
+
+def _train(
+    cfg: ml_collections.ConfigDict,
+    workdir: Path,
+    steps: int,
+    stop: StopSignals,
+    cleanup: contextlib.ExitStack,
+) -> dict:
     dataset = data_lib.build(cfg.data)
     meta = dataset.meta
     run = build_run(cfg, meta)
-    steps = int(cfg.train.steps)
     dp = DataParallel(int(cfg.data.batch_size))
     state = dp.replicate(init_state(cfg, run))
     n_params = models.count_params(state.params)
 
     ckpt = Checkpointer(workdir / "checkpoints", keep=cfg.train.keep)
-    restored = ckpt.restore_latest(state)
-    best = None
+    cleanup.callback(ckpt.close)  # on every exit: waits for the checkpoint being written
+    restored = ckpt.restore_latest(state, changed_keys(workdir, cfg))
+    best, progress = None, {}
     if restored is not None:
         state, progress = restored
         state, best = dp.replicate(state), progress.get("best")
         log.info("resumed from step %d", int(state.step))
     start = int(state.step)
+    # committed only now that the run has started: a failed start leaves the workdir as it was
+    atomic_write_text(workdir / "config.json", cfg.to_json(indent=2))
     logger = RunLogger(workdir, cfg, resume_step=start if restored is not None else None)
+    cleanup.callback(logger.close)
     if restored is None:
         groups = optim.group_sizes(
             state.params, optim.frozen_names(cfg.optim), optim.decay_scope(cfg.optim)
@@ -177,7 +202,9 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str | Path) -> d
         donate_argnums=0,
     )
     eval_step = jax.jit(
-        make_eval_step(run), in_shardings=(dp.replicated, dp.batch), out_shardings=dp.replicated
+        make_eval_step(run),
+        in_shardings=(dp.replicated, dp.batch),
+        out_shardings=dp.replicated,
     )
     batches = train_batches(dataset.train, cfg.data.batch_size, cfg.seed, start_step=start)
     key = tasks.selection_key(meta)
@@ -190,42 +217,42 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str | Path) -> d
             return val, val
         return val, evaluate(eval_step, state, dataset.test, cfg, meta, dp.put_batch)
 
-    train_log = _TrainLog(cfg, meta, logger, start)
+    train_log = _TrainLog(cfg, meta, logger, start, progress)
     val = test = None
     interrupted = None
-    with StopSignals() as stop:
-        for step in range(start + 1, steps + 1):
-            state, metrics = train_step(state, dp.put_batch(next(batches)))
-            train_log.add(metrics)
-            is_eval = step % cfg.train.eval_every == 0 or step == steps
-            is_ckpt = step % cfg.train.checkpoint_every == 0 or step == steps
-            if step % cfg.train.log_every == 0 or is_eval or is_ckpt or stop.signum:
-                train_log.flush(step, int(state.nonfinite))
-            is_best = False
-            if is_eval:
-                val, test = evaluate_splits()
-                if best is None or tasks.better(meta, val[key], best["val"][key]):
-                    best = {"step": step, "val": val, "test": test}
-                    is_best = True
-                logger.log(
-                    step,
-                    {
-                        **{f"val/{k}": v for k, v in val.items()},
-                        **{f"test/{k}": v for k, v in test.items()},
-                        f"best/val_{key}": best["val"][key],
-                        f"best/test_{key}": best["test"][key],
-                    },
-                )
-            if is_ckpt or is_best or stop.signum:
-                ckpt.save(step, state, {"step": step, "best": best}, best=is_best)
-            if stop.signum:
-                interrupted = stop.signum
-                break
-    train_log.close()
-    ckpt.wait()
+    cleanup.callback(train_log.close)
+    stop.arm()
+    for step in range(start + 1, steps + 1):
+        state, metrics = train_step(state, dp.put_batch(next(batches)))
+        train_log.add(metrics)
+        is_eval = step % cfg.train.eval_every == 0 or step == steps
+        is_ckpt = step % cfg.train.checkpoint_every == 0 or step == steps
+        if step % cfg.train.log_every == 0 or is_eval or is_ckpt:
+            train_log.flush(step)
+        is_best = False
+        if is_eval:
+            val, test = evaluate_splits()
+            if best is None or tasks.better(meta, val[key], best["val"][key]):
+                best = {"step": step, "val": val, "test": test}
+                is_best = True
+            logger.log(
+                step,
+                {
+                    **{f"val/{k}": v for k, v in val.items()},
+                    **{f"test/{k}": v for k, v in test.items()},
+                    f"best/val_{key}": best["val"][key],
+                    f"best/test_{key}": best["test"][key],
+                },
+            )
+        if is_ckpt or is_best or stop.signum:
+            # the metrics of steps since the last log step travel with the checkpoint, so
+            # a resumed run logs the same records as an uninterrupted one
+            ckpt_meta = {"step": step, "best": best, **train_log.carry()}
+            ckpt.save(step, state, ckpt_meta, best=is_best)
+        if stop.signum:
+            interrupted = stop.signum
+            break
     if interrupted is not None:
-        ckpt.close()
-        logger.close()
         log.warning(
             "stopped by signal %d at step %d; rerun the same command to resume",
             interrupted,
@@ -256,23 +283,29 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str | Path) -> d
         logger.log_images(
             steps, {f"task/{k}": v for k, v in task.items() if str(v).endswith(".png")}
         )
-    (workdir / "results.json").write_text(json.dumps(jsonable(results), indent=2))
+    atomic_write_text(workdir / "results.json", json.dumps(jsonable(results), indent=2))
     logger.summary({"final": results})
-    ckpt.close()
-    logger.close()
     return results
 
 
 class _TrainLog:
-    """Collects the per-step metrics (still on the device) and logs their means at log steps.
+    """The per-step metrics: a bounded number of steps in flight, their means at log steps.
 
-    Also the progress bar; raises :class:`NonFiniteError` at the first non-finite step unless
-    ``train.skip_nonfinite``.
+    ``add`` takes a dispatched step's metrics (still on the device) and then waits until no more
+    than ``train.max_inflight`` steps are unfinished, so that a stop signal is honoured within
+    about a step and the progress bar and steps/s count finished steps. ``flush`` logs the means
+    of the steps since the last log step; it raises :class:`NonFiniteError` at the first
+    non-finite step unless ``train.skip_nonfinite``, and then after ``train.max_skipped``
+    consecutive skipped steps. ``carry`` is what a checkpoint keeps of this (the steps not yet
+    logged), and ``progress`` (a checkpoint's meta) restores it.
     """
 
-    def __init__(self, cfg: Any, meta: Meta, logger: RunLogger, start: int) -> None:
+    def __init__(self, cfg: Any, meta: Meta, logger: RunLogger, start: int, progress: dict) -> None:
         self.cfg, self.meta, self.logger = cfg, meta, logger
-        self.pending: list[dict] = []
+        self.pending: list[dict] = list(progress.get("pending", []))
+        self.in_flight: collections.deque = collections.deque()
+        self.skipped_in_a_row = int(progress.get("skipped_in_a_row", 0))
+        self.skipped = int(progress.get("skipped", 0))
         self.t_last, self.step_last = time.perf_counter(), start
         self.bar = None
         if cfg.train.progress:
@@ -287,20 +320,49 @@ class _TrainLog:
 
     def add(self, metrics: dict) -> None:
         self.pending.append(metrics)
+        self.in_flight.append(metrics["ok"])
+        while len(self.in_flight) > int(self.cfg.train.max_inflight):
+            self._finished(self.in_flight.popleft())
+
+    def _finished(self, ok: jax.Array) -> None:
+        jax.block_until_ready(ok)
         if self.bar is not None:
             self.bar.update(1)
 
-    def flush(self, step: int, nonfinite: int) -> None:
+    def carry(self) -> dict:
+        """The host values of the steps not yet logged and the skip counts (for a checkpoint)."""
+        host = jax.device_get(self.pending)
+        pending = [{k: np.asarray(v).tolist() for k, v in m.items()} for m in host]
+        return {
+            "pending": pending,
+            "skipped_in_a_row": self.skipped_in_a_row,
+            "skipped": self.skipped,
+        }
+
+    def flush(self, step: int) -> None:
+        while self.in_flight:
+            self._finished(self.in_flight.popleft())
         if not self.pending:
             return
         host = jax.device_get(self.pending)
         self.pending = []
         for i, m in enumerate(host):
-            if not bool(m["ok"]) and not self.cfg.train.skip_nonfinite:
-                bad = step - len(host) + i + 1
+            bad = step - len(host) + i + 1
+            if bool(m["ok"]):
+                self.skipped_in_a_row = 0
+                continue
+            if not self.cfg.train.skip_nonfinite:
                 raise NonFiniteError(
-                    f"non-finite loss or gradient at step {bad}; the last good checkpoint is "
-                    f"kept (set train.skip_nonfinite=True to skip such updates instead)"
+                    f"non-finite loss, gradient or parameters at step {bad}; the last good "
+                    "checkpoint is kept (train.skip_nonfinite=True skips such updates instead)"
+                )
+            self.skipped += 1
+            self.skipped_in_a_row += 1
+            if self.skipped_in_a_row >= int(self.cfg.train.max_skipped):
+                raise NonFiniteError(
+                    f"{self.skipped_in_a_row} consecutive non-finite steps skipped (the last at "
+                    f"step {bad}, train.max_skipped={self.cfg.train.max_skipped}); the last "
+                    "good checkpoint is kept: lower the learning rate or check the data"
                 )
         means = {
             k: np.mean([np.asarray(m[k], np.float64) for m in host], axis=0)
@@ -310,7 +372,7 @@ class _TrainLog:
         agg = tasks.named(means, self.meta, prefix="train/")
         now = time.perf_counter()
         agg["train/steps_per_s"] = (step - self.step_last) / max(now - self.t_last, 1e-9)
-        agg["train/nonfinite_skipped"] = nonfinite
+        agg["train/nonfinite_skipped"] = self.skipped
         rates = optim.learning_rates(self.cfg.optim, int(self.cfg.train.steps), step)
         agg.update({f"train/{k}": v for k, v in rates.items()})
         self.t_last, self.step_last = now, step

@@ -157,10 +157,12 @@ def test_corrupt_latest_checkpoint_falls_back_to_previous(tmp_path, caplog, smok
         if f.is_file():
             f.write_bytes(b"garbage")
     cfg2 = smoke(**{"train.steps": 20, "train.keep": 3})
-    # rerunning the finished command resumes from step 10 and recomputes 11..20
+    # as if killed before its results were written: the rerun resumes from step 10 and
+    # recomputes 11..20 (a finished run's rerun only reports its results)
+    (tmp_path / "results.json").unlink()
     with caplog.at_level("WARNING"):
         res = train_and_evaluate(cfg2, tmp_path)
-    assert "unreadable" in caplog.text
+    assert "unusable" in caplog.text
     ref = train_and_evaluate(smoke(**{"train.steps": 20, "train.keep": 3}), tmp_path / "ref")
     assert res["test"] == ref["test"]
     assert any(p.name.startswith("corrupt-20") for p in (tmp_path / "checkpoints").iterdir())

@@ -1,0 +1,381 @@
+"""Nothing lost: atomic run files, the workdir lock, restore errors that are not corruption,
+checksums, bounded skipping, prompt stops, finished reruns and one-line input errors."""
+
+import builtins
+import errno
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+from freqssm import checkpoint, tasks
+from freqssm.checkpoint import Checkpointer, CheckpointError, StartupInterruptedError, StopSignals
+from freqssm.config import ConfigError
+from freqssm.logging import RunLogger, read_jsonl
+from freqssm.runfiles import WorkdirLock, atomic_write_text
+from freqssm.train import NonFiniteError, train_and_evaluate
+
+REPO = Path(__file__).resolve().parents[1]
+WAVES = str(REPO / "configs" / "waves.py")
+TIMING = ("train/steps_per_s",)  # the only record fields that depend on the machine's speed
+
+
+def snapshot(folder):
+    """{relative path: bytes} of every file below ``folder`` but the lock file."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != ".lock"
+    }
+
+
+def records(workdir):
+    return [
+        {k: v for k, v in r.items() if k not in TIMING}
+        for r in read_jsonl(workdir / "metrics.jsonl")
+    ]
+
+
+def cli(*args, timeout=300):
+    env = dict(os.environ, WANDB_MODE="disabled")
+    cmd = [sys.executable, "-m", "freqssm.train", *args]
+    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+# --- atomic files -------------------------------------------------------------------------
+
+
+class _HalfWriter(io.StringIO):
+    """A text file that takes half of what is written, then fails as a full disk does."""
+
+    def __init__(self, real):
+        super().__init__()
+        self.real = real
+
+    def write(self, text):
+        self.real.write(text[: len(text) // 2])
+        self.real.flush()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def __exit__(self, *exc):
+        self.real.close()
+        return False
+
+
+def test_a_failed_metrics_rewrite_on_resume_loses_no_record(tmp_path, monkeypatch, smoke):
+    """The rewrite that drops records after the resumed checkpoint fails halfway (full disk,
+    kill): the file still holds every record."""
+    path = tmp_path / "metrics.jsonl"
+    lines = [json.dumps({"step": s, "train/loss": 1.0 / (s + 1)}) + "\n" for s in range(2000)]
+    path.write_text("".join(lines))
+    real_open = builtins.open
+
+    def failing_open(file, mode="r", *a, **k):
+        f = real_open(file, mode, *a, **k)
+        return _HalfWriter(f) if "w" in mode and "metrics" in str(file) else f
+
+    monkeypatch.setattr(builtins, "open", failing_open)
+    monkeypatch.setattr(io, "open", failing_open)
+    with pytest.raises(OSError):
+        RunLogger(tmp_path, smoke(), resume_step=1500)
+    monkeypatch.undo()
+    assert path.read_text() == "".join(lines)
+    assert not [p for p in tmp_path.iterdir() if p.name != "metrics.jsonl"]  # no temp left
+
+
+def test_atomic_write_replaces_in_one_step(tmp_path):
+    p = tmp_path / "results.json"
+    atomic_write_text(p, "old")
+    atomic_write_text(p, "new")
+    assert p.read_text() == "new" and [q.name for q in tmp_path.iterdir()] == ["results.json"]
+
+
+# --- the workdir lock ---------------------------------------------------------------------
+
+
+def test_a_second_run_on_the_same_workdir_stops_at_once(tmp_path):
+    first = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "freqssm.train",
+            f"--config={WAVES}:smoke",
+            "--config.train.steps=40",
+            "--config.train.analysis=False",
+            "--config.train.progress=False",
+            f"--workdir={tmp_path}",
+        ],
+        cwd=REPO,
+        env=dict(os.environ, WANDB_MODE="disabled"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 120
+    while not (tmp_path / ".lock").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    second = cli(f"--config={WAVES}:smoke", f"--workdir={tmp_path}")
+    _, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err[-2000:]
+    assert second.returncode == 2
+    assert f"in use by another run (PID {first.pid})" in second.stderr
+    assert len(second.stderr.strip().splitlines()) == 1
+    steps = [r["step"] for r in read_jsonl(tmp_path / "metrics.jsonl") if "train/loss" in r]
+    assert steps == sorted(set(steps)) and steps[-1] == 40  # one writer, no interleaving
+
+
+def test_lock_is_exclusive_and_a_failed_start_removes_a_new_workdir(tmp_path):
+    wd = tmp_path / "new"
+    holder = WorkdirLock(wd).__enter__()
+    with pytest.raises(ConfigError, match=f"PID {os.getpid()}"), WorkdirLock(wd):
+        pass
+    holder.__exit__(None, None, None)
+    assert wd.is_dir()  # a successful block keeps its workdir
+    wd2 = tmp_path / "fails"
+    with pytest.raises(RuntimeError), WorkdirLock(wd2):
+        raise RuntimeError("start-up failed")
+    assert not wd2.exists()
+
+
+# --- restore: model changes, I/O errors, corruption, checksums ------------------------------
+
+
+def test_force_with_a_changed_model_touches_nothing(tmp_path, smoke):
+    train_and_evaluate(smoke(**{"train.steps": 4, "train.eval_every": 4}), tmp_path)
+    (tmp_path / "results.json").unlink()  # an interrupted run: it would resume
+    before = snapshot(tmp_path)
+    changed = smoke(
+        **{"train.steps": 4, "train.eval_every": 4, "model.d_model": 24, "train.resume": "force"}
+    )
+    with pytest.raises(ConfigError, match=r"does not restore into this config.*model\.d_model"):
+        train_and_evaluate(changed, tmp_path)
+    assert snapshot(tmp_path) == before
+    # the original command still resumes (nothing was moved aside or overwritten)
+    res = train_and_evaluate(smoke(**{"train.steps": 4, "train.eval_every": 4}), tmp_path)
+    assert res["step"] == 4
+
+
+def test_io_errors_on_restore_touch_nothing(tmp_path, monkeypatch, smoke):
+    train_and_evaluate(smoke(**{"train.steps": 4, "train.eval_every": 4}), tmp_path)
+    (tmp_path / "results.json").unlink()
+    before = snapshot(tmp_path)
+
+    def denied(*a, **k):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(checkpoint.ocp.CheckpointManager, "restore", denied)
+    with pytest.raises(CheckpointError, match="nothing was changed"):
+        train_and_evaluate(smoke(**{"train.steps": 4, "train.eval_every": 4}), tmp_path)
+    assert snapshot(tmp_path) == before
+
+
+def test_a_run_whose_checkpoints_are_all_unusable_stops_and_says_so(tmp_path, smoke):
+    cfg = smoke(**{"train.steps": 4, "train.eval_every": 4, "train.checkpoint_every": 2})
+    train_and_evaluate(cfg, tmp_path)
+    (tmp_path / "results.json").unlink()
+    for f in (tmp_path / "checkpoints" / "last").rglob("*"):
+        if f.is_file() and "state" in f.parts:
+            f.write_bytes(b"garbage")
+    for _ in range(2):  # and again on the rerun: never a silent restart from step 0
+        with pytest.raises(CheckpointError, match="no usable checkpoint"):
+            train_and_evaluate(cfg, tmp_path)
+    assert not (tmp_path / "results.json").exists()
+
+
+def test_checksum_mismatch_is_detected_and_falls_back(tmp_path):
+    state = {"w": np.arange(6.0, dtype=np.float32), "b": np.ones(2, np.float32)}
+    ck = Checkpointer(tmp_path / "checkpoints", keep=3)
+    ck.save(1, state, {"step": 1})
+    ck.save(2, jax.tree.map(lambda a: a + 1, state), {"step": 2})
+    ck.close()
+    # a byte of step 2's data changed after it was written (the checksum no longer matches)
+    meta_file = next((tmp_path / "checkpoints" / "last" / "2" / "meta").glob("metadata"))
+    meta = json.loads(meta_file.read_text())
+    meta["checksum"] = "0" * 64
+    meta_file.write_text(json.dumps(meta))
+    ck = Checkpointer(tmp_path / "checkpoints", keep=3)
+    got, m = ck.restore_latest(state)
+    ck.close()
+    assert m["step"] == 1
+    np.testing.assert_array_equal(got["w"], state["w"])
+    assert any(p.name.startswith("corrupt-2") for p in (tmp_path / "checkpoints").iterdir())
+
+
+def test_a_flipped_byte_in_the_array_data_is_never_restored_silently(tmp_path):
+    state = {"w": np.linspace(0, 1, 4096, dtype=np.float32)}
+    ck = Checkpointer(tmp_path / "checkpoints", keep=3)
+    ck.save(1, state, {"step": 1})
+    ck.save(2, {"w": state["w"] * 2}, {"step": 2})
+    ck.close()
+    data = max(
+        (p for p in (tmp_path / "checkpoints" / "last" / "2" / "state").rglob("*") if p.is_file()),
+        key=lambda p: p.stat().st_size,
+    )
+    raw = bytearray(data.read_bytes())
+    raw[len(raw) // 2] ^= 0x10
+    data.write_bytes(bytes(raw))
+    ck = Checkpointer(tmp_path / "checkpoints", keep=3)
+    got, m = ck.restore_latest(state)
+    ck.close()
+    assert m["step"] == 1  # step 2 was unreadable or failed its checksum; never returned
+    np.testing.assert_array_equal(got["w"], state["w"])
+
+
+# --- non-finite steps ----------------------------------------------------------------------
+
+
+def test_a_skipping_run_whose_parameters_overflow_stops(tmp_path, smoke):
+    """A huge learning rate overflows the parameters through finite gradients: the update is
+    refused (parameters stay finite) and the run stops after max_skipped such steps."""
+    cfg = smoke(
+        **{
+            "optim.lr": 1e38,
+            "optim.ssm_lr": 1e38,
+            "optim.warmup_steps": 0,
+            "train.skip_nonfinite": True,
+            "train.max_skipped": 3,
+            "train.steps": 40,
+            "train.log_every": 1,
+        }
+    )
+    with pytest.raises(NonFiniteError, match="3 consecutive non-finite steps skipped"):
+        train_and_evaluate(cfg, tmp_path)
+    last = [r for r in read_jsonl(tmp_path / "metrics.jsonl") if "train/nonfinite_skipped" in r]
+    assert last and last[-1]["train/nonfinite_skipped"] >= 2
+
+
+def test_a_nonfinite_stop_leaves_its_last_checkpoint_complete(tmp_path, monkeypatch, smoke):
+    """The checkpoint written just before the NaN step is on disk, complete and restorable,
+    when the error reaches the caller (not left as an abandoned temporary folder)."""
+    import freqssm.data as data_lib
+    from freqssm.data.base import ArraySource, Dataset, epoch_permutation
+
+    real = data_lib.build
+
+    def poisoned(cfg):
+        ds = real(cfg)
+        arrays = ds.train.get(np.arange(len(ds.train)))
+        arrays["inputs"][7] = np.nan
+        return Dataset(ArraySource(arrays), ds.val, ds.test, ds.meta)
+
+    cfg = smoke(**{"train.steps": 16, "train.checkpoint_every": 1, "train.eval_every": 16})
+    order = epoch_permutation(256, cfg.seed, 0)
+    bad = next(b + 1 for b in range(16) if 7 in order[b * 16 : (b + 1) * 16])
+    monkeypatch.setattr(data_lib, "build", poisoned)
+    with pytest.raises(NonFiniteError, match=f"step {bad}\\b"):
+        train_and_evaluate(cfg, tmp_path)
+    leftovers = [p.name for p in (tmp_path / "checkpoints").rglob("*") if "tmp" in p.name]
+    assert leftovers == []
+    if bad > 1:
+        assert Checkpointer(tmp_path / "checkpoints").steps()[-1] == bad - 1
+
+
+# --- stopping ------------------------------------------------------------------------------
+
+
+def test_startup_signals_raise_instead_of_waiting():
+    with StopSignals() as stop:
+        with pytest.raises(StartupInterruptedError, match="during start-up"):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)
+        stop.arm()
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.1)
+        assert stop.signum == signal.SIGTERM
+
+
+@pytest.mark.slow
+def test_sigterm_on_slow_steps_stops_within_a_step_and_resumes_exactly(
+    tmp_path, monkeypatch, smoke
+):
+    """Each step sleeps 0.2 s on the device; SIGTERM after ~1 s must stop within a few steps
+    (not after all 40 queued ones) and the resumed run must match an uninterrupted one."""
+    real = tasks.per_example
+
+    def slow(meta, out, targets):
+        jax.debug.callback(lambda: time.sleep(0.2))
+        return real(meta, out, targets)
+
+    overrides = {
+        "train.steps": 40,
+        "train.eval_every": 40,
+        "train.checkpoint_every": 40,
+        "train.log_every": 3,
+    }
+    ref = train_and_evaluate(smoke(**overrides), tmp_path / "ref")
+    monkeypatch.setattr(tasks, "per_example", slow)
+    wd = tmp_path / "run"
+    t0 = []
+
+    def fire():
+        while not (wd / "metrics.jsonl").exists():
+            time.sleep(0.01)
+        time.sleep(1.0)
+        t0.append(time.perf_counter())
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=fire, daemon=True).start()
+    out = train_and_evaluate(smoke(**overrides), wd)
+    took = time.perf_counter() - t0[0]
+    assert out.get("interrupted") and out["step"] < 25, out
+    assert took < 5.0, took  # 40 queued steps would need > 6 s more
+    monkeypatch.setattr(tasks, "per_example", real)
+    res = train_and_evaluate(smoke(**overrides), wd)
+    assert res["test"] == ref["test"] and res["val"] == ref["val"]
+    assert records(wd) == records(tmp_path / "ref")  # a stop at a non-log step changes nothing
+
+
+# --- reruns and bad input ------------------------------------------------------------------
+
+
+def test_a_finished_run_rerun_reports_and_writes_nothing(tmp_path):
+    args = [f"--config={WAVES}:smoke", "--config.train.analysis=False", f"--workdir={tmp_path}"]
+    assert cli(*args).returncode == 0
+    before = snapshot(tmp_path)
+    t = time.perf_counter()
+    again = cli(*args)
+    assert again.returncode == 0 and "already finished" in again.stdout
+    assert time.perf_counter() - t < 30
+    assert snapshot(tmp_path) == before
+
+
+def test_a_failed_start_leaves_the_workdir_as_it_was(tmp_path, smoke):
+    train_and_evaluate(smoke(**{"train.steps": 4, "train.eval_every": 4}), tmp_path)
+    (tmp_path / "results.json").unlink()
+    before = snapshot(tmp_path)
+    bad = smoke(**{"train.steps": 4, "train.eval_every": 4, "data.n_train": 0})
+    with pytest.raises(Exception):  # noqa: B017 - any start-up failure
+        train_and_evaluate(bad, tmp_path)
+    assert snapshot(tmp_path) == before
+    # and the corrected (original) command is not refused as "a different config"
+    assert train_and_evaluate(smoke(**{"train.steps": 4, "train.eval_every": 4}), tmp_path)
+
+
+@pytest.mark.parametrize(
+    "args,match",
+    [
+        (["--config=configs/nope.py"], "cannot load the --config file"),
+        ([f"--config={WAVES}:nope"], "unknown variant 'nope'"),
+    ],
+)
+def test_bad_config_files_and_variants_are_one_line(tmp_path, args, match):
+    r = cli(*args, f"--workdir={tmp_path / 'w'}")
+    assert r.returncode == 2 and match in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_a_workdir_that_is_a_file_is_one_line(tmp_path):
+    f = tmp_path / "file"
+    f.write_text("x")
+    r = cli(f"--config={WAVES}:smoke", f"--workdir={f}")
+    assert r.returncode == 2 and "is a file, not a folder" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
