@@ -40,6 +40,7 @@ import numpy as np
 import orbax.checkpoint as ocp
 
 from freqssm.config import ConfigError
+from freqssm.runfiles import DiskError, disk_error
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,10 @@ class Checkpointer:
         ``meta`` gets the state's checksum."""
         meta = {**meta, "checksum": state_checksum(state)}
         managers = [self.last, self.best] if best else [self.last]
+        with self._disk_errors():
+            self._save(managers, step, state, meta)
+
+    def _save(self, managers: list, step: int, state: Any, meta: dict) -> None:
         for m in managers:
             # A step can exist already when a run resumed from an older step after finding a
             # newer one unreadable: the recomputed state replaces it.
@@ -223,13 +228,28 @@ class Checkpointer:
 
     def wait(self) -> None:
         """Block until pending asynchronous saves are on disk."""
-        self.last.wait_until_finished()
-        self.best.wait_until_finished()
+        with self._disk_errors():
+            self.last.wait_until_finished()
+            self.best.wait_until_finished()
 
     def close(self) -> None:
-        self.wait()
-        self.last.close()
-        self.best.close()
+        try:
+            self.wait()
+        finally:
+            with self._disk_errors():
+                self.last.close()
+                self.best.close()
+
+    @contextlib.contextmanager
+    def _disk_errors(self) -> Any:
+        """A full disk, whatever orbax and tensorstore raise for it, as one :class:`DiskError`."""
+        try:
+            yield
+        except Exception as e:
+            full = isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT)
+            if not (full or "No space left on device" in str(e)) or isinstance(e, DiskError):
+                raise
+            raise disk_error(OSError(errno.ENOSPC, "No space left"), self.directory) from e
 
 
 # --- resuming -------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ def run() -> None:
     from ml_collections import config_flags
 
     from freqssm.checkpoint import CheckpointError, StartupInterruptedError
-    from freqssm.runfiles import DiskError
+    from freqssm.runfiles import DiskError, disk_error
     from freqssm.train import NonFiniteError
 
     try:  # the config file is loaded here already (overrides are read from sys.argv)
@@ -79,6 +79,9 @@ def run() -> None:
 
         # orbax and absl are chatty at INFO; keep the console for the progress bar and results
         absl_logging.set_verbosity(absl_logging.WARNING)
+        # orbax's background threads log each failed save with its traceback; the failure also
+        # reaches this thread as an exception, reported below in one line
+        logging.getLogger("absl").addFilter(_quiet_orbax_errors)
         logging.getLogger("freqssm").setLevel(logging.INFO)
         try:
             return main(argv)
@@ -97,7 +100,9 @@ def run() -> None:
                 errno.EDQUOT,
             ):
                 raise
-            print(f"error: {err.strerror if err else e}", file=sys.stderr)
+            if err is None:
+                err = disk_error(e, e.filename or "the run's files")
+            print(f"error: {err.strerror}", file=sys.stderr)
             return 2
 
     started = []
@@ -120,6 +125,10 @@ def run() -> None:
             raise
         print(f"error: {_parse_error(e)}", file=sys.stderr)
         sys.exit(2)
+
+
+def _quiet_orbax_errors(record: logging.LogRecord) -> bool:
+    return not (record.levelno >= logging.ERROR and "/orbax/" in record.pathname)
 
 
 def _parse_error(e: BaseException) -> str:

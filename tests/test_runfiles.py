@@ -379,3 +379,37 @@ def test_a_workdir_that_is_a_file_is_one_line(tmp_path):
     r = cli(f"--config={WAVES}:smoke", f"--workdir={f}")
     assert r.returncode == 2 and "is a file, not a folder" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 600 KiB tmpfs (a waves smoke run needs about 1 MB); skipped where none can be mounted."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mnt)], capture_output=True
+    )
+    if r.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+@pytest.mark.slow
+def test_a_full_disk_is_one_line_and_leaves_a_resumable_workdir(small_disk):
+    args = [
+        f"--config={WAVES}:smoke",
+        "--config.train.steps=60",
+        "--config.train.checkpoint_every=10",
+        "--config.train.eval_every=20",
+        "--config.train.analysis=False",
+        "--config.train.progress=False",
+        f"--workdir={small_disk / 'run'}",
+    ]
+    full = cli(*args)
+    assert full.returncode == 2 and "the disk is full" in full.stderr
+    assert len(full.stderr.strip().splitlines()) == 1, full.stderr[-3000:]
+    subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
+    again = cli(*args)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "done: 60 steps" in again.stdout
