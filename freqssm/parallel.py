@@ -67,3 +67,8 @@ def maybe_initialize_distributed() -> None:
     )
     if wanted == "1" or (wanted == "auto" and multi):
         jax.distributed.initialize()
+
+
+def is_main_process() -> bool:
+    """Whether this is process 0 of the run (the one that holds the workdir)."""
+    return jax.process_index() == 0

@@ -37,7 +37,7 @@ from freqssm.checkpoint import Checkpointer, StopSignals, changed_keys, check_re
 from freqssm.config import validate
 from freqssm.data.base import Meta, eval_batches, train_batches
 from freqssm.logging import RunLogger, jsonable
-from freqssm.parallel import DataParallel, maybe_initialize_distributed
+from freqssm.parallel import DataParallel, is_main_process, maybe_initialize_distributed
 from freqssm.run import Run, TrainState, build_run, init_state, variables_of
 from freqssm.runfiles import WorkdirLock, atomic_write_text, finished_results
 
@@ -143,7 +143,9 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str | Path) -> d
     maybe_initialize_distributed()
     workdir = Path(workdir)
     steps = int(cfg.train.steps)
-    with StopSignals() as stop, WorkdirLock(workdir), contextlib.ExitStack() as cleanup:
+    # one lock per run: the processes of a multi-host run share their workdir, process 0 holds it
+    lock = WorkdirLock(workdir) if is_main_process() else contextlib.nullcontext()
+    with StopSignals() as stop, lock, contextlib.ExitStack() as cleanup:
         check_resume(workdir, cfg)
         done = finished_results(workdir, json.loads(cfg.to_json()), steps)
         if done is not None:

@@ -146,6 +146,16 @@ def test_lock_is_exclusive_and_a_failed_start_removes_a_new_workdir(tmp_path):
     assert not wd2.exists()
 
 
+def test_only_process_zero_of_a_multi_host_run_takes_the_lock(tmp_path, monkeypatch, smoke):
+    holder = WorkdirLock(tmp_path).__enter__()  # process 0 of the same run holds the workdir
+    import freqssm.train
+
+    monkeypatch.setattr(freqssm.train, "is_main_process", lambda: False)
+    res = train_and_evaluate(smoke(**{"train.steps": 2, "train.eval_every": 2}), tmp_path)
+    holder.__exit__(None, None, None)
+    assert res["step"] == 2
+
+
 # --- restore: model changes, I/O errors, corruption, checksums ------------------------------
 
 
