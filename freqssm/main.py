@@ -92,17 +92,11 @@ def run() -> None:
             print(f"warning: {e}", file=sys.stderr)
             return 0
         except OSError as e:  # disk full, read-only file system, permissions
-            err = e if isinstance(e, DiskError) else None
-            if err is None and e.errno not in (
-                errno.ENOSPC,
-                errno.EROFS,
-                errno.EACCES,
-                errno.EDQUOT,
-            ):
-                raise
-            if err is None:
-                err = disk_error(e, e.filename or "the run's files")
-            print(f"error: {err.strerror}", file=sys.stderr)
+            if not isinstance(e, DiskError):
+                if e.errno not in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT):
+                    raise
+                e = disk_error(e, e.filename or "the run's files")
+            print(f"error: {e.strerror}", file=sys.stderr)
             return 2
 
     started = []

@@ -101,17 +101,15 @@ class WorkdirLock:
                     self.workdir.rmdir()
 
 
-def finished_results(workdir: Path, cfg_json: dict, steps: int) -> dict | None:
-    """``results.json`` of a run in ``workdir`` that finished all ``steps`` with this config
-    (``cfg_json``; keys that do not change what is computed are ignored), else None."""
-    from freqssm.checkpoint import RESUME_SAFE_PREFIXES, config_diff
+def finished_results(workdir: Path, cfg: Any) -> dict | None:
+    """``results.json`` of a run in ``workdir`` that finished all ``train.steps`` with this
+    config (keys that do not change what is computed are ignored), else None."""
+    from freqssm.checkpoint import changed_keys
 
     try:
         results = json.loads((workdir / "results.json").read_text())
-        old = json.loads((workdir / "config.json").read_text())
     except (OSError, ValueError):
         return None
-    if not isinstance(results, dict) or results.get("step") != steps:
+    if not isinstance(results, dict) or results.get("step") != int(cfg.train.steps):
         return None
-    diff = [k for k in config_diff(old, cfg_json) if not k.startswith(RESUME_SAFE_PREFIXES)]
-    return None if diff else results
+    return None if changed_keys(workdir, cfg) else results

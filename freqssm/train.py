@@ -147,7 +147,7 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str | Path) -> d
     lock = WorkdirLock(workdir) if is_main_process() else contextlib.nullcontext()
     with StopSignals() as stop, lock, contextlib.ExitStack() as cleanup:
         check_resume(workdir, cfg)
-        done = finished_results(workdir, json.loads(cfg.to_json()), steps)
+        done = finished_results(workdir, cfg)
         if done is not None:
             log.info("%s already finished its %d steps with this config", workdir, steps)
             return {**done, "already_finished": True}
@@ -230,7 +230,7 @@ def _train(
         is_eval = step % cfg.train.eval_every == 0 or step == steps
         is_ckpt = step % cfg.train.checkpoint_every == 0 or step == steps
         if step % cfg.train.log_every == 0 or is_eval or is_ckpt:
-            train_log.flush(step)
+            train_log.flush(step, state.nonfinite)
         is_best = False
         if is_eval:
             val, test = evaluate_splits()
@@ -307,7 +307,6 @@ class _TrainLog:
         self.pending: list[dict] = list(progress.get("pending", []))
         self.in_flight: collections.deque = collections.deque()
         self.skipped_in_a_row = int(progress.get("skipped_in_a_row", 0))
-        self.skipped = int(progress.get("skipped", 0))
         self.t_last, self.step_last = time.perf_counter(), start
         self.bar = None
         if cfg.train.progress:
@@ -338,10 +337,10 @@ class _TrainLog:
         return {
             "pending": pending,
             "skipped_in_a_row": self.skipped_in_a_row,
-            "skipped": self.skipped,
         }
 
-    def flush(self, step: int) -> None:
+    def flush(self, step: int, nonfinite: jax.Array) -> None:
+        """Log the steps since the last flush; ``nonfinite``: the run's skipped-step count."""
         while self.in_flight:
             self._finished(self.in_flight.popleft())
         if not self.pending:
@@ -358,7 +357,6 @@ class _TrainLog:
                     f"non-finite loss, gradient or parameters at step {bad}; the last good "
                     "checkpoint is kept (train.skip_nonfinite=True skips such updates instead)"
                 )
-            self.skipped += 1
             self.skipped_in_a_row += 1
             if self.skipped_in_a_row >= int(self.cfg.train.max_skipped):
                 raise NonFiniteError(
@@ -374,7 +372,7 @@ class _TrainLog:
         agg = tasks.named(means, self.meta, prefix="train/")
         now = time.perf_counter()
         agg["train/steps_per_s"] = (step - self.step_last) / max(now - self.t_last, 1e-9)
-        agg["train/nonfinite_skipped"] = self.skipped
+        agg["train/nonfinite_skipped"] = int(nonfinite)
         rates = optim.learning_rates(self.cfg.optim, int(self.cfg.train.steps), step)
         agg.update({f"train/{k}": v for k, v in rates.items()})
         self.t_last, self.step_last = now, step
