@@ -79,9 +79,7 @@ def run() -> None:
 
         # orbax and absl are chatty at INFO; keep the console for the progress bar and results
         absl_logging.set_verbosity(absl_logging.WARNING)
-        # orbax's background threads log each failed save with its traceback; the failure also
-        # reaches this thread as an exception, reported below in one line
-        logging.getLogger("absl").addFilter(_quiet_orbax_errors)
+        quiet_background_failures()
         logging.getLogger("freqssm").setLevel(logging.INFO)
         try:
             return main(argv)
@@ -121,8 +119,40 @@ def run() -> None:
         sys.exit(2)
 
 
+def quiet_background_failures() -> None:
+    """Keep the console to one line when a save fails (a full disk): orbax's background threads
+    log the failure with its traceback, and tensorstore's writes still in flight complete after
+    orbax closed their event loop. The failure itself reaches the main thread as an exception."""
+    logging.getLogger("absl").addFilter(_quiet_orbax_errors)
+    logging.getLogger("asyncio").addFilter(_quiet_orbax_errors)
+    sys.unraisablehook = _quiet_abandoned_writes
+
+
 def _quiet_orbax_errors(record: logging.LogRecord) -> bool:
-    return not (record.levelno >= logging.ERROR and "/orbax/" in record.pathname)
+    """Drop orbax's own error logs and asyncio's "Task was destroyed" for orbax's coroutines."""
+    if record.levelno < logging.ERROR:
+        return True
+    return "/orbax/" not in record.pathname and "/orbax/" not in record.getMessage()
+
+
+def _quiet_abandoned_writes(unraisable: object) -> None:
+    """``sys.unraisablehook`` that drops "Event loop is closed" from asyncio's
+    ``call_soon_threadsafe``: tensorstore finishing a write of a save that already failed (a full
+    disk), after orbax closed the event loop that waited for it. Everything else goes to Python's
+    default hook."""
+    exc = getattr(unraisable, "exc_value", None)
+    tb = getattr(unraisable, "exc_traceback", None)
+    frames = []
+    while tb is not None:
+        frames.append(tb.tb_frame.f_code.co_name)
+        tb = tb.tb_next
+    if (
+        isinstance(exc, RuntimeError)
+        and str(exc) == "Event loop is closed"
+        and "call_soon_threadsafe" in frames
+    ):
+        return
+    sys.__unraisablehook__(unraisable)
 
 
 def _parse_error(e: BaseException) -> str:

@@ -428,3 +428,47 @@ def test_a_full_disk_is_one_line_and_leaves_a_resumable_workdir(small_disk):
     again = cli(*args)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "done: 60 steps" in again.stdout
+
+
+_LATE_WRITE = """
+import asyncio, sys, threading
+import tensorstore as ts
+from freqssm import main
+if sys.argv[1] == "quiet":
+    main.quiet_background_failures()
+promise, future = ts.Promise.new()
+
+async def _wait():
+    return await future
+
+async def wait_briefly():
+    asyncio.ensure_future(_wait())
+    await asyncio.sleep(0.02)
+
+loop = asyncio.new_event_loop()
+loop.run_until_complete(wait_briefly())
+loop.close()  # like orbax after a failed save: the write it waited for is still in flight
+t = threading.Thread(target=promise.set_result, args=(1,))
+t.start()
+t.join()
+
+class Other:
+    def __del__(self):
+        raise ValueError("a different failure")
+
+Other()
+print("end", file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("mode", ["quiet", "default"])
+def test_writes_finishing_after_a_failed_save_are_not_printed(tmp_path, mode):
+    """The full-disk line stays one line: tensorstore completing a write after orbax closed its
+    event loop raises "Event loop is closed" in a background thread; the CLI drops exactly that
+    one and still prints any other unraisable error."""
+    script = tmp_path / "late_write.py"
+    script.write_text(_LATE_WRITE)
+    r = subprocess.run([sys.executable, str(script), mode], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "a different failure" in r.stderr and "end" in r.stderr
+    assert ("Event loop is closed" in r.stderr) == (mode == "default"), r.stderr
