@@ -5,16 +5,16 @@ On the test split it measures
 
 * ``mse`` and ``psnr``: reconstruction of the clean images (PSNR with peak-to-peak 2, images in
   [-1, 1]: ``10 log10(4 / mse)``);
-* for each corruption of :func:`freqssm.data.denoise.corrupt` (``low``, ``high``, ``both``):
+* for each corruption of :func:`freqssm.data.noise.corrupt` (``low``, ``high``, ``both``):
   the fraction of the noise energy that survives, ``||f(noisy) - f(clean)||² / ||noisy - clean||²``
-  (:func:`~freqssm.data.denoise.noise_survival`). For ``both`` the two bands are measured apart by
+  (:func:`~freqssm.data.noise.noise_survival`). For ``both`` the two bands are measured apart by
   projecting the output difference and the noise onto each band with a spectral mask
   (``survival_both_low``, ``survival_both_high``). Also the PSNR of the noisy input
   (``psnr_noisy_<kind>``) and of the model's output (``psnr_out_<kind>``) against the clean image;
 * the authors' evaluation: stripes of amplitude U(0, 1) per image and channel,
   ``cos(2.99433 · column)`` ("vertical", high frequency along the sequence) or
   ``cos(2.99433 · row)`` ("horizontal", low frequency), added to the clean image
-  (:func:`freqssm.data.denoise.stripes`); ``stripes_<kind>_mse`` is the MSE of the output to the
+  (:func:`freqssm.data.noise.stripes`); ``stripes_<kind>_mse`` is the MSE of the output to the
   clean image (their metric), ``stripes_<kind>_mse_noisy`` that of the noisy input and
   ``stripes_<kind>_survival`` the fraction of the stripes' energy that survives;
 * the layer's gain |H(θ)| for θ in [0, π] rad/sample, measured from its response to a unit impulse
@@ -41,13 +41,14 @@ from typing import Any
 import numpy as np
 
 from freqssm.data.base import Dataset
-from freqssm.data.denoise import (
+from freqssm.data.denoise import sequence_to_image
+from freqssm.data.noise import (
     NOISE_KINDS,
     STRIPE_KINDS,
     band_mask,
     corrupt,
+    noise_options,
     noise_survival,
-    sequence_to_image,
     stripes,
 )
 
@@ -85,7 +86,7 @@ def batched(predict: Predict, batch_size: int) -> Predict:
 def band_project(x: np.ndarray, band: tuple[float, float]) -> np.ndarray:
     """The part of ``x`` (..., L, C) whose rFFT bins (time axis -2) lie in ``band``.
 
-    Uses :func:`freqssm.data.denoise.band_mask`, the same bins the band noise is drawn on.
+    Uses :func:`freqssm.data.noise.band_mask`, the same bins the band noise is drawn on.
     """
     L = x.shape[-2]
     spec = np.fft.rfft(np.asarray(x, np.float64), axis=-2)
@@ -152,9 +153,8 @@ def evaluate(cfg: Any, predict: Predict, dataset: Dataset, workdir: str | Path) 
     d = cfg.data
     meta = dataset.meta
     grid = tuple(int(g) for g in meta.extra.get("grid", d.get("grid")))
-    low_band = tuple(float(b) for b in d.get("low_band", (0.0, 0.05)))
-    high_band = tuple(float(b) for b in d.get("high_band", (0.5, 1.0)))
-    noise_seed = int(d.get("noise_seed", d.get("seed", 0)))
+    o = noise_options(d)
+    low_band, high_band, noise_seed = o["low_band"], o["high_band"], o["noise_seed"]
     n_examples = int(d.get("n_examples", 3))
 
     test = dataset.test

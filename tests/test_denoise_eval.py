@@ -62,7 +62,7 @@ def test_impulse_gain_sees_the_non_causal_part():
 
 def test_band_survival_separates_the_bands():
     rng = np.random.default_rng(0)
-    from freqssm.data.denoise import band_noise
+    from freqssm.data.noise import band_noise
 
     low = band_noise(rng, (2, 1024, 3), (0.0, 0.05), 0.2)
     high = band_noise(rng, (2, 1024, 3), (0.5, 1.0), 0.2)

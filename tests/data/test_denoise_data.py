@@ -5,15 +5,8 @@ import numpy as np
 import pytest
 
 from freqssm.data import DataError, build
-from freqssm.data.denoise import (
-    band_noise,
-    corrupt,
-    image_to_sequence,
-    noise_survival,
-    prepare_image,
-    sequence_to_image,
-    survival,
-)
+from freqssm.data.denoise import image_to_sequence, prepare_image, sequence_to_image
+from freqssm.data.noise import band_noise, corrupt, noise_options, noise_survival, survival
 
 
 def _band_fraction(x, band):
@@ -117,6 +110,17 @@ def test_corrupt_kinds():
         corrupt(clean, "white", cfg)
 
 
+def test_noise_seed_defaults_to_the_data_seed():
+    """noise_seed None (the loader default) means data.seed; the evaluator reads it the same way."""
+    clean = np.zeros((64, 1), np.float32)
+    by_data_seed = corrupt(clean, "low", {"seed": 7, "noise_seed": None})
+    np.testing.assert_array_equal(by_data_seed, corrupt(clean, "low", {"noise_seed": 7}))
+    assert not np.array_equal(by_data_seed, corrupt(clean, "low", {"seed": 8}))
+    o = noise_options(ml_collections.ConfigDict({"seed": 7, "noise_seed": None}))
+    assert o["noise_seed"] == 7 and o["low_band"] == (0.0, 0.05)
+    assert noise_options(None)["noise_seed"] == 0
+
+
 # ------------------------------------------------------------------ survival
 
 
@@ -201,7 +205,7 @@ def test_missing_tfds_dataset_names_build_command(tmp_path):
 
 @pytest.mark.parametrize("orientation", ["vertical", "horizontal"])
 def test_stripes_have_their_stated_frequency_and_amplitudes(orientation):
-    from freqssm.data.denoise import STRIPE_FREQ, stripes
+    from freqssm.data.noise import STRIPE_FREQ, stripes
 
     rows, cols = 64, 32
     rng = np.random.default_rng(0)
