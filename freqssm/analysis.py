@@ -1,10 +1,11 @@
-"""Frequency diagnostics of S5 / S4D layers: eigenvalues, transfer functions, plots.
+"""Frequency diagnostics of S5 / S4D layers: eigenvalues, transfer functions, their summary.
 
 Works on raw Flax parameter trees (initial or trained), so it can run on a checkpoint without
-building the model. Every SSM layer is found by its parameter names (see
-:mod:`freqssm.layers`), turned into its continuous system by :func:`freqssm.ssm.system.ssm_system`,
-and evaluated with :func:`freqssm.ssm.kernel.transfer_continuous` /
-:func:`~freqssm.ssm.kernel.transfer_discrete` — one source of truth for the formulas. The
+building the model; :mod:`freqssm.plots` draws what is computed here. Every SSM layer is found by
+its parameter names (see :mod:`freqssm.layers`), turned into its continuous system by
+:func:`freqssm.ssm.system.ssm_system`, and evaluated with
+:func:`freqssm.ssm.kernel.transfer_continuous` / :func:`~freqssm.ssm.kernel.transfer_discrete`
+— one source of truth for the formulas. The
 evaluation runs in float64 (inside ``jax.enable_x64``) because the resonances of lightly damped
 modes (|Λ̄| close to 1) are sharp and float32 would blur them.
 
@@ -29,10 +30,9 @@ Conventions and limitations:
 from __future__ import annotations
 
 import functools
-import os
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal
+from typing import Literal
 
 import jax
 import jax.numpy as jnp
@@ -94,8 +94,9 @@ def layer_kind(subtree: Mapping) -> Literal["s5", "s4d"]:
 # ------------------------------------------------------------------------------ systems
 
 
-def _system64(subtree: Mapping, step_rescale: float, clip_eigs: bool) -> dict[str, np.ndarray]:
-    """The layer's continuous system (see :func:`ssm_system`) as float64 / complex128 numpy.
+def system64(subtree: Mapping, step_rescale: float, clip_eigs: bool) -> dict[str, np.ndarray]:
+    """The layer's continuous system (see :func:`~freqssm.ssm.system.ssm_system`) as float64 /
+    complex128 numpy.
 
     A layer without ``D`` (``d_skip=False``) gets D = 0, as in its forward pass.
     """
@@ -111,7 +112,7 @@ def eigenvalues(subtree: Mapping, clip_eigs: bool = True) -> np.ndarray:
     With ``clip_eigs`` Re Λ is clipped at -1e-4 as in the layers' forward pass, so this is the
     system the layer actually runs. Conjugate partners are not listed.
     """
-    return _system64(subtree, 1.0, clip_eigs)["Lambda"].reshape(-1)
+    return system64(subtree, 1.0, clip_eigs)["Lambda"].reshape(-1)
 
 
 @functools.partial(jax.jit, static_argnames=("kind", "discrete", "discretization", "scale"))
@@ -202,7 +203,7 @@ def transfer_function(
     """
     omega = np.asarray(omega, np.float64).reshape(-1)
     kind = layer_kind(subtree)
-    sys = _system64(subtree, step_rescale, clip_eigs)
+    sys = system64(subtree, step_rescale, clip_eigs)
     return _modal_transfer(sys, kind, omega, discrete, discretization, conj_sym, include_d)
 
 
@@ -225,7 +226,7 @@ def transfer_magnitude(
     """
     omega = np.asarray(omega, np.float64).reshape(-1)
     kind = layer_kind(subtree)
-    sys = _system64(subtree, step_rescale, clip_eigs)
+    sys = system64(subtree, step_rescale, clip_eigs)
     H = sys["D"].shape[0]
     width = H if kind == "s5" else sys["Lambda"].shape[-1]
     chunk = max(1, _CHUNK_ELEMENTS // max(1, H * max(width, 1)))
@@ -250,7 +251,8 @@ def transfer_magnitude(
 # ------------------------------------------------------------------------------ summaries
 
 
-def _theta_grid(n_freq: int) -> np.ndarray:
+def theta_grid(n_freq: int) -> np.ndarray:
+    """(n_freq,) evenly spaced θ on [0, π] (radians per sample): the grid of the summaries."""
     return np.linspace(0.0, np.pi, n_freq)
 
 
@@ -293,11 +295,11 @@ def summarize(
 
     Other arguments as in :func:`transfer_function`. An empty dict if there are no SSM layers.
     """
-    theta = _theta_grid(n_freq)
+    theta = theta_grid(n_freq)
     out: dict[str, float] = {}
     centroids = []
     for i, (_, sub) in enumerate(find_ssm_layers(params)):
-        sys = _system64(sub, step_rescale, clip_eigs)
+        sys = system64(sub, step_rescale, clip_eigs)
         im = np.abs(sys["Lambda"].imag).reshape(-1)
         dt = sys["dt"] if layer_kind(sub) == "s5" else sys["dt"][:, None]
         with jax.enable_x64(True):
@@ -321,142 +323,3 @@ def summarize(
     if centroids:
         out["freq/gain_centroid"] = float(np.nanmean(centroids))
     return out
-
-
-# ------------------------------------------------------------------------------ plots
-
-
-def _figure(size: tuple[float, float] = (6.4, 4.8)) -> Any:
-    # A bare Figure with an Agg canvas: no pyplot, so no global backend switch and no figure
-    # registry to leak memory across calls in a long training run.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=size, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _save(fig: Any, path: str | os.PathLike) -> str:
-    path = os.fspath(path)
-    parent = os.path.dirname(path)
-    if parent:
-        os.makedirs(parent, exist_ok=True)
-    fig.savefig(path, format="png", dpi=120)
-    return path
-
-
-def _label(i: int, path: str) -> str:
-    return f"layer{i} ({path})" if path else f"layer{i}"
-
-
-def plot_eigenvalues(
-    params: Mapping, path: str | os.PathLike, title: str | None = None, clip_eigs: bool = True
-) -> str:
-    """Scatter Im Λ against Re Λ of every layer's stored modes (one color per layer); PNG.
-
-    Returns ``path`` (as str). The conjugate partners (mirror image in the real axis) are not
-    drawn.
-    """
-    fig = _figure()
-    ax = fig.add_subplot()
-    layers = find_ssm_layers(params)
-    for i, (p, sub) in enumerate(layers):
-        lam = eigenvalues(sub, clip_eigs)
-        ax.scatter(lam.real, lam.imag, s=8, alpha=0.6, label=_label(i, p))
-    if layers:
-        ax.legend(fontsize="small", markerscale=2)
-    else:
-        ax.text(0.5, 0.5, "no SSM layers", ha="center", va="center", transform=ax.transAxes)
-    ax.axvline(0.0, color="0.7", lw=0.8)
-    ax.set_xlabel("Re λ")
-    ax.set_ylabel("Im λ")
-    ax.set_title(title or "SSM eigenvalues (continuous)")
-    return _save(fig, path)
-
-
-def plot_transfer(
-    params: Mapping,
-    path: str | os.PathLike,
-    n_freq: int = 512,
-    discrete: bool = True,
-    title: str | None = None,
-    step_rescale: float = 1.0,
-    clip_eigs: bool = True,
-    discretization: str = "zoh",
-    conj_sym: bool = True,
-    include_d: bool = True,
-) -> str:
-    """|H| of every layer: mean over features, shaded min..max over features, log y; PNG.
-
-    ``discrete``: θ on [0, π], x axis as a fraction of Nyquist (θ/π). Otherwise the continuous
-    |G(iω)| on a log ω axis up to max(π/min Δ, 2·max|Im Λ|) over all layers (the finest layer's
-    Nyquist, or beyond the highest mode). Other arguments as in :func:`transfer_function`.
-    Returns ``path`` (as str).
-    """
-    layers = find_ssm_layers(params)
-    kw = dict(
-        step_rescale=step_rescale,
-        clip_eigs=clip_eigs,
-        discretization=discretization,
-        conj_sym=conj_sym,
-        include_d=include_d,
-    )
-    if discrete:
-        grid = _theta_grid(n_freq)
-        x = grid / np.pi
-    else:
-        hi = 1.0
-        for _, sub in layers:
-            sys = _system64(sub, step_rescale, clip_eigs)
-            hi = max(
-                hi, np.pi / float(np.min(sys["dt"])), 2 * float(np.max(np.abs(sys["Lambda"].imag)))
-            )
-        grid = np.geomspace(hi * 1e-4, hi, n_freq)
-        x = grid
-    fig = _figure()
-    ax = fig.add_subplot()
-    tiny = np.finfo(np.float64).tiny  # keeps exact zeros plottable on the log axis
-    for i, (p, sub) in enumerate(layers):
-        mag = np.maximum(transfer_magnitude(sub, grid, discrete=discrete, **kw), tiny)
-        (line,) = ax.plot(x, mag.mean(axis=1), lw=1.2, label=_label(i, p))
-        ax.fill_between(x, mag.min(axis=1), mag.max(axis=1), color=line.get_color(), alpha=0.2)
-    if layers:
-        ax.legend(fontsize="small")
-    else:
-        ax.text(0.5, 0.5, "no SSM layers", ha="center", va="center", transform=ax.transAxes)
-    ax.set_yscale("log")
-    if discrete:
-        ax.set_xlim(0.0, 1.0)
-        ax.set_xlabel("frequency (fraction of Nyquist)")
-        ax.set_ylabel(r"$|H(e^{i\theta})|$")
-    else:
-        ax.set_xscale("log")
-        ax.set_xlabel("angular frequency ω")
-        ax.set_ylabel(r"$|G(i\omega)|$")
-    ax.set_title(title or "SSM transfer functions (mean, min..max over features)")
-    return _save(fig, path)
-
-
-def frequency_report(
-    params: Mapping, out_dir: str | os.PathLike, tag: str, **kw: Any
-) -> dict[str, Any]:
-    """Write ``eigs_{tag}.png`` and ``transfer_{tag}.png`` into ``out_dir`` (created).
-
-    ``kw`` (n_freq, step_rescale, clip_eigs, discretization, conj_sym, include_d) goes to both
-    :func:`plot_transfer` and :func:`summarize`. Returns
-    ``{"eigs": path, "transfer": path, **summarize(params, **kw)}``.
-    """
-    out_dir = os.fspath(out_dir)
-    os.makedirs(out_dir, exist_ok=True)
-    clip = kw.get("clip_eigs", True)
-    eigs = plot_eigenvalues(
-        params,
-        os.path.join(out_dir, f"eigs_{tag}.png"),
-        title=f"eigenvalues ({tag})",
-        clip_eigs=clip,
-    )
-    transfer = plot_transfer(
-        params, os.path.join(out_dir, f"transfer_{tag}.png"), title=f"|H| ({tag})", **kw
-    )
-    return {"eigs": eigs, "transfer": transfer, **summarize(params, **kw)}

@@ -51,6 +51,7 @@ from freqssm.data.noise import (
     noise_survival,
     stripes,
 )
+from freqssm.plots import new_figure
 
 Predict = Callable[[np.ndarray], np.ndarray]
 
@@ -236,16 +237,6 @@ def _title(cfg: Any) -> str:
 # ------------------------------------------------------------------ plots
 
 
-def _figure(size: tuple[float, float]) -> Any:
-    # A bare Agg figure (no pyplot state), as in freqssm.analysis.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=size, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
 def to_image(seq: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
     """(L, C) sequence in [-1, 1] -> (rows, cols, C) image in [0, 1] (clipped) for display."""
     return np.clip((sequence_to_image(seq, grid) + 1.0) / 2.0, 0.0, 1.0)
@@ -281,7 +272,7 @@ def plot_examples(
     """One row per example: clean, output, noisy (low), output, noisy (high), output."""
     n = examples["clean"].shape[0]
     ncol = len(EXAMPLE_COLUMNS)
-    fig = _figure((1.4 * ncol, 1.5 * n + 0.4))
+    fig = new_figure((1.4 * ncol, 1.5 * n + 0.4))
     axes = fig.subplots(n, ncol, squeeze=False)
     for i in range(n):
         for j, (key, label) in enumerate(EXAMPLE_COLUMNS):
@@ -307,7 +298,7 @@ def plot_gain(
     """
     own = ax is None
     if own:
-        fig = _figure((6.4, 3.6))
+        fig = new_figure((6.4, 3.6))
         ax = fig.subplots()
     ax.axvspan(np.pi * low_band[0], np.pi * low_band[1], color="tab:blue", alpha=0.12, lw=0)
     ax.axvspan(np.pi * high_band[0], np.pi * high_band[1], color="tab:red", alpha=0.08, lw=0)

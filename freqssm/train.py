@@ -408,11 +408,9 @@ def analysis_options(ssm_cfg: Any) -> dict[str, Any]:
 def _frequency_report(
     params: Any, ssm_cfg: Any, out_dir: Path, tag: str, logger: RunLogger, step: int
 ) -> dict:
-    from freqssm import analysis
+    from freqssm import plots
 
-    rep = analysis.frequency_report(
-        jax.device_get(params), out_dir, tag, **analysis_options(ssm_cfg)
-    )
+    rep = plots.frequency_report(jax.device_get(params), out_dir, tag, **analysis_options(ssm_cfg))
     images = {f"plots/{k}_{tag}": v for k, v in rep.items() if k in ("eigs", "transfer")}
     logger.log_images(step, images)
     numbers = {k: float(v) for k, v in rep.items() if k not in ("eigs", "transfer")}

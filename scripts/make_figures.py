@@ -28,6 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from freqssm.denoise_eval import plot_gain, show_image  # noqa: E402
+from freqssm.plots import new_figure  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -394,9 +395,7 @@ def summary(runs: dict[str, dict]) -> list[str]:
 def figure(runs: dict[str, dict], path: Path, example: int = 0) -> Path:
     """Heat maps of the surviving noise over the grid, |H(θ)| along both knobs, and one test
     image with stripes through the grid's corner layers."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.colors import LogNorm
-    from matplotlib.figure import Figure
 
     names = [s.name for s in GRID if s.name in runs]
     first = runs[names[0]]["arrays"]
@@ -405,8 +404,7 @@ def figure(runs: dict[str, dict], path: Path, example: int = 0) -> Path:
     high_band = tuple(float(b) for b in first["high_band"])
     theta = first["theta"]
 
-    fig = Figure(figsize=(15.0, 10.5), layout="constrained")
-    FigureCanvasAgg(fig)
+    fig = new_figure((15.0, 10.5))
     top, bottom = fig.subfigures(2, 1, height_ratios=[1.0, 1.05])
     maps = top.subplots(1, 4)
     for ax, (key, label) in zip(
