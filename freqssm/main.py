@@ -61,7 +61,7 @@ def run() -> None:
 
     from freqssm.checkpoint import CheckpointError, StartupInterruptedError
     from freqssm.runfiles import DiskError, disk_error
-    from freqssm.train import NonFiniteError
+    from freqssm.trainlog import NonFiniteError
 
     try:  # the config file is loaded here already (overrides are read from sys.argv)
         config_flags.DEFINE_config_file(

@@ -4,7 +4,8 @@
 then the loop of jitted train steps with logging, evaluation and checkpoints at their periods, and
 the final evaluation. It knows no task: losses, metrics and model selection come from
 :mod:`freqssm.tasks` via the task's Meta, devices from :mod:`freqssm.parallel`, resuming and
-signals from :mod:`freqssm.checkpoint`, the command line from :mod:`freqssm.main`.
+signals from :mod:`freqssm.checkpoint`, per-step logging from :mod:`freqssm.trainlog`, the
+command line from :mod:`freqssm.main`.
 
 The run writes to ``<workdir>``: ``config.json``, ``metrics.jsonl``, ``results.json`` (final and
 test-at-best-val metrics), ``plots/`` (eigenvalues and |G| at start and end), ``checkpoints/``
@@ -16,11 +17,9 @@ resumed run repeats exactly what an uninterrupted one would have done.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import json
 import logging
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,12 +39,9 @@ from freqssm.logging import RunLogger, jsonable
 from freqssm.parallel import DataParallel, is_main_process, maybe_initialize_distributed
 from freqssm.run import Run, TrainState, build_run, init_state, variables_of
 from freqssm.runfiles import WorkdirLock, atomic_write_text, finished_results
+from freqssm.trainlog import TrainLog, log_frequency_report
 
 log = logging.getLogger("freqssm")
-
-
-class NonFiniteError(FloatingPointError):
-    """The loss or a gradient became NaN/inf."""
 
 
 # --- steps ----------------------------------------------------------------------------------
@@ -195,7 +191,7 @@ def _train(
         )
     plots = workdir / "plots"
     if cfg.train.analysis and start == 0:
-        _frequency_report(state.params, cfg.model.ssm, plots, "init", logger, 0)
+        log_frequency_report(state.params, cfg.model.ssm, plots, "init", logger, 0)
 
     train_step = jax.jit(
         make_train_step(run, cfg),
@@ -219,7 +215,7 @@ def _train(
             return val, val
         return val, evaluate(eval_step, state, dataset.test, cfg, meta, dp.put_batch)
 
-    train_log = _TrainLog(cfg, meta, logger, start, progress)
+    train_log = TrainLog(cfg, meta, logger, start, progress)
     val = test = None
     interrupted = None
     cleanup.callback(train_log.close)
@@ -275,7 +271,7 @@ def _train(
         "nonfinite_skipped": int(state.nonfinite),
     }
     if cfg.train.analysis:
-        results["frequency"] = _frequency_report(
+        results["frequency"] = log_frequency_report(
             state.params, cfg.model.ssm, plots, "final", logger, steps
         )
     task = evaluators.run(cfg, _predictor(run, state), dataset, workdir)
@@ -290,132 +286,11 @@ def _train(
     return results
 
 
-class _TrainLog:
-    """The per-step metrics: a bounded number of steps in flight, their means at log steps.
-
-    ``add`` takes a dispatched step's metrics (still on the device) and then waits until no more
-    than ``train.max_inflight`` steps are unfinished, so that a stop signal is honoured within
-    about a step and the progress bar and steps/s count finished steps. ``flush`` logs the means
-    of the steps since the last log step; it raises :class:`NonFiniteError` at the first
-    non-finite step unless ``train.skip_nonfinite``, and then after ``train.max_skipped``
-    consecutive skipped steps. ``carry`` is what a checkpoint keeps of this (the steps not yet
-    logged), and ``progress`` (a checkpoint's meta) restores it.
-    """
-
-    def __init__(self, cfg: Any, meta: Meta, logger: RunLogger, start: int, progress: dict) -> None:
-        self.cfg, self.meta, self.logger = cfg, meta, logger
-        self.pending: list[dict] = list(progress.get("pending", []))
-        self.in_flight: collections.deque = collections.deque()
-        self.skipped_in_a_row = int(progress.get("skipped_in_a_row", 0))
-        self.t_last, self.step_last = time.perf_counter(), start
-        self.bar = None
-        if cfg.train.progress:
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(
-                total=int(cfg.train.steps),
-                initial=start,
-                desc=Path(logger.workdir).name,
-                dynamic_ncols=True,
-            )
-
-    def add(self, metrics: dict) -> None:
-        self.pending.append(metrics)
-        self.in_flight.append(metrics["ok"])
-        while len(self.in_flight) > int(self.cfg.train.max_inflight):
-            self._finished(self.in_flight.popleft())
-
-    def _finished(self, ok: jax.Array) -> None:
-        jax.block_until_ready(ok)
-        if self.bar is not None:
-            self.bar.update(1)
-
-    def carry(self) -> dict:
-        """The host values of the steps not yet logged and the skip counts (for a checkpoint)."""
-        host = jax.device_get(self.pending)
-        pending = [{k: np.asarray(v).tolist() for k, v in m.items()} for m in host]
-        return {
-            "pending": pending,
-            "skipped_in_a_row": self.skipped_in_a_row,
-        }
-
-    def flush(self, step: int, nonfinite: jax.Array) -> None:
-        """Log the steps since the last flush; ``nonfinite``: the run's skipped-step count."""
-        while self.in_flight:
-            self._finished(self.in_flight.popleft())
-        if not self.pending:
-            return
-        host = jax.device_get(self.pending)
-        self.pending = []
-        for i, m in enumerate(host):
-            bad = step - len(host) + i + 1
-            if bool(m["ok"]):
-                self.skipped_in_a_row = 0
-                continue
-            if not self.cfg.train.skip_nonfinite:
-                raise NonFiniteError(
-                    f"non-finite loss, gradient or parameters at step {bad}; the last good "
-                    "checkpoint is kept (train.skip_nonfinite=True skips such updates instead)"
-                )
-            self.skipped_in_a_row += 1
-            if self.skipped_in_a_row >= int(self.cfg.train.max_skipped):
-                raise NonFiniteError(
-                    f"{self.skipped_in_a_row} consecutive non-finite steps skipped (the last at "
-                    f"step {bad}, train.max_skipped={self.cfg.train.max_skipped}); the last "
-                    "good checkpoint is kept: lower the learning rate or check the data"
-                )
-        means = {
-            k: np.mean([np.asarray(m[k], np.float64) for m in host], axis=0)
-            for k in host[0]
-            if k != "ok"
-        }
-        agg = tasks.named(means, self.meta, prefix="train/")
-        now = time.perf_counter()
-        agg["train/steps_per_s"] = (step - self.step_last) / max(now - self.t_last, 1e-9)
-        agg["train/nonfinite_skipped"] = int(nonfinite)
-        rates = optim.learning_rates(self.cfg.optim, int(self.cfg.train.steps), step)
-        agg.update({f"train/{k}": v for k, v in rates.items()})
-        self.t_last, self.step_last = now, step
-        self.logger.log(step, agg)
-        if self.bar is not None:
-            post = {"loss": f"{agg['train/loss']:.4g}"}
-            if "train/accuracy" in agg:
-                post["acc"] = f"{agg['train/accuracy']:.3f}"
-            self.bar.set_postfix(post)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def _predictor(run: Run, state: TrainState) -> Callable[[np.ndarray], np.ndarray]:
     """numpy inputs (B, ...) -> numpy outputs of the trained model in eval mode."""
     variables = variables_of(state, run)
     fn = jax.jit(lambda v, x: run.model.apply(v, x, None, train=False))
     return lambda x: np.asarray(fn(variables, jnp.asarray(x)))
-
-
-def analysis_options(ssm_cfg: Any) -> dict[str, Any]:
-    """The run's settings that its frequency analysis needs besides the parameters."""
-    return {
-        "discretization": ssm_cfg.discretization,
-        "step_rescale": float(ssm_cfg.step_rescale),
-        "clip_eigs": bool(ssm_cfg.clip_eigs),
-        "conj_sym": bool(ssm_cfg.conj_sym),
-    }
-
-
-def _frequency_report(
-    params: Any, ssm_cfg: Any, out_dir: Path, tag: str, logger: RunLogger, step: int
-) -> dict:
-    from freqssm import plots
-
-    rep = plots.frequency_report(jax.device_get(params), out_dir, tag, **analysis_options(ssm_cfg))
-    images = {f"plots/{k}_{tag}": v for k, v in rep.items() if k in ("eigs", "transfer")}
-    logger.log_images(step, images)
-    numbers = {k: float(v) for k, v in rep.items() if k not in ("eigs", "transfer")}
-    logger.log(step, {f"{tag}/{k}": v for k, v in numbers.items()})
-    return numbers
 
 
 if __name__ == "__main__":

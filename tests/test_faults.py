@@ -16,7 +16,8 @@ from freqssm import data as data_lib
 from freqssm.checkpoint import Checkpointer
 from freqssm.data.base import ArraySource, Dataset, epoch_permutation
 from freqssm.logging import read_jsonl
-from freqssm.train import NonFiniteError, train_and_evaluate
+from freqssm.train import train_and_evaluate
+from freqssm.trainlog import NonFiniteError
 
 REPO = Path(__file__).resolve().parents[1]
 WAVES = str(REPO / "configs" / "waves.py")

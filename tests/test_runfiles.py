@@ -22,7 +22,8 @@ from freqssm.checkpoint import Checkpointer, CheckpointError, StartupInterrupted
 from freqssm.config import ConfigError
 from freqssm.logging import RunLogger, read_jsonl
 from freqssm.runfiles import WorkdirLock, atomic_write_text
-from freqssm.train import NonFiniteError, train_and_evaluate
+from freqssm.train import train_and_evaluate
+from freqssm.trainlog import NonFiniteError
 
 REPO = Path(__file__).resolve().parents[1]
 WAVES = str(REPO / "configs" / "waves.py")

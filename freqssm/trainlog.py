@@ -1,0 +1,148 @@
+"""What the training loop logs: per-step metrics and the frequency reports at start and end.
+
+:class:`TrainLog` keeps a bounded number of dispatched steps in flight, logs the means of the
+steps since the last log step, stops the run at non-finite steps (:class:`NonFiniteError`) and
+drives the progress bar. :func:`log_frequency_report` writes and logs a run's eigenvalue and |G|
+plots and their summary numbers.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+
+from freqssm import optim, tasks
+from freqssm.data.base import Meta
+from freqssm.logging import RunLogger
+
+
+class NonFiniteError(FloatingPointError):
+    """The loss or a gradient became NaN/inf."""
+
+
+class TrainLog:
+    """The per-step metrics: a bounded number of steps in flight, their means at log steps.
+
+    ``add`` takes a dispatched step's metrics (still on the device) and then waits until no more
+    than ``train.max_inflight`` steps are unfinished, so that a stop signal is honoured within
+    about a step and the progress bar and steps/s count finished steps. ``flush`` logs the means
+    of the steps since the last log step; it raises :class:`NonFiniteError` at the first
+    non-finite step unless ``train.skip_nonfinite``, and then after ``train.max_skipped``
+    consecutive skipped steps. ``carry`` is what a checkpoint keeps of this (the steps not yet
+    logged), and ``progress`` (a checkpoint's meta) restores it.
+    """
+
+    def __init__(self, cfg: Any, meta: Meta, logger: RunLogger, start: int, progress: dict) -> None:
+        self.cfg, self.meta, self.logger = cfg, meta, logger
+        self.pending: list[dict] = list(progress.get("pending", []))
+        self.in_flight: collections.deque = collections.deque()
+        self.skipped_in_a_row = int(progress.get("skipped_in_a_row", 0))
+        self.t_last, self.step_last = time.perf_counter(), start
+        self.bar = None
+        if cfg.train.progress:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(
+                total=int(cfg.train.steps),
+                initial=start,
+                desc=Path(logger.workdir).name,
+                dynamic_ncols=True,
+            )
+
+    def add(self, metrics: dict) -> None:
+        self.pending.append(metrics)
+        self.in_flight.append(metrics["ok"])
+        while len(self.in_flight) > int(self.cfg.train.max_inflight):
+            self._finished(self.in_flight.popleft())
+
+    def _finished(self, ok: jax.Array) -> None:
+        jax.block_until_ready(ok)
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def carry(self) -> dict:
+        """The host values of the steps not yet logged and the skip counts (for a checkpoint)."""
+        host = jax.device_get(self.pending)
+        pending = [{k: np.asarray(v).tolist() for k, v in m.items()} for m in host]
+        return {
+            "pending": pending,
+            "skipped_in_a_row": self.skipped_in_a_row,
+        }
+
+    def flush(self, step: int, nonfinite: jax.Array) -> None:
+        """Log the steps since the last flush; ``nonfinite``: the run's skipped-step count."""
+        while self.in_flight:
+            self._finished(self.in_flight.popleft())
+        if not self.pending:
+            return
+        host = jax.device_get(self.pending)
+        self.pending = []
+        for i, m in enumerate(host):
+            bad = step - len(host) + i + 1
+            if bool(m["ok"]):
+                self.skipped_in_a_row = 0
+                continue
+            if not self.cfg.train.skip_nonfinite:
+                raise NonFiniteError(
+                    f"non-finite loss, gradient or parameters at step {bad}; the last good "
+                    "checkpoint is kept (train.skip_nonfinite=True skips such updates instead)"
+                )
+            self.skipped_in_a_row += 1
+            if self.skipped_in_a_row >= int(self.cfg.train.max_skipped):
+                raise NonFiniteError(
+                    f"{self.skipped_in_a_row} consecutive non-finite steps skipped (the last at "
+                    f"step {bad}, train.max_skipped={self.cfg.train.max_skipped}); the last "
+                    "good checkpoint is kept: lower the learning rate or check the data"
+                )
+        means = {
+            k: np.mean([np.asarray(m[k], np.float64) for m in host], axis=0)
+            for k in host[0]
+            if k != "ok"
+        }
+        agg = tasks.named(means, self.meta, prefix="train/")
+        now = time.perf_counter()
+        agg["train/steps_per_s"] = (step - self.step_last) / max(now - self.t_last, 1e-9)
+        agg["train/nonfinite_skipped"] = int(nonfinite)
+        rates = optim.learning_rates(self.cfg.optim, int(self.cfg.train.steps), step)
+        agg.update({f"train/{k}": v for k, v in rates.items()})
+        self.t_last, self.step_last = now, step
+        self.logger.log(step, agg)
+        if self.bar is not None:
+            post = {"loss": f"{agg['train/loss']:.4g}"}
+            if "train/accuracy" in agg:
+                post["acc"] = f"{agg['train/accuracy']:.3f}"
+            self.bar.set_postfix(post)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def analysis_options(ssm_cfg: Any) -> dict[str, Any]:
+    """The run's settings that its frequency analysis needs besides the parameters."""
+    return {
+        "discretization": ssm_cfg.discretization,
+        "step_rescale": float(ssm_cfg.step_rescale),
+        "clip_eigs": bool(ssm_cfg.clip_eigs),
+        "conj_sym": bool(ssm_cfg.conj_sym),
+    }
+
+
+def log_frequency_report(
+    params: Any, ssm_cfg: Any, out_dir: Path, tag: str, logger: RunLogger, step: int
+) -> dict[str, float]:
+    """Plot the SSM's eigenvalues and |G| to ``out_dir`` as ``*_{tag}.png``, log them and the
+    report's numbers (as ``{tag}/...``) at ``step``, and return the numbers."""
+    from freqssm import plots  # matplotlib only for runs that plot
+
+    rep = plots.frequency_report(jax.device_get(params), out_dir, tag, **analysis_options(ssm_cfg))
+    images = {f"plots/{k}_{tag}": v for k, v in rep.items() if k in ("eigs", "transfer")}
+    logger.log_images(step, images)
+    numbers = {k: float(v) for k, v in rep.items() if k not in ("eigs", "transfer")}
+    logger.log(step, {f"{tag}/{k}": v for k, v in numbers.items()})
+    return numbers
