@@ -361,7 +361,7 @@ def bench_layer(kind: str, variant: str, sob: bool, L: int, s: Sizes) -> Row:
     ku, kc = jax.random.split(jax.random.key(0))
     u = jax.random.normal(ku, (B, L, H), jnp.float32)
     ct = jax.random.normal(kc, (B, L, H), jnp.float32)
-    params = module.init(jax.random.key(3), u[:, : min(L, 16)])["params"]
+    params = jax.jit(module.init)(jax.random.key(3), u[:, : min(L, 16)])["params"]
     apply = _layer_apply(kind, variant, module)
 
     def fwd_bwd(p, x, g):

@@ -55,7 +55,8 @@ def _model(kind, norm, prenorm, activation, output_kind, input_kind, **overrides
         x = jax.random.normal(jax.random.key(2), (3, 16, 2))
     v = jax.jit(model.init)(jax.random.key(0), x)
     if norm == "batch":  # non-trivial running statistics
-        _, upd = model.apply(v, x, train=True, mutable=["batch_stats"])
+        train_apply = functools.partial(model.apply, train=True, mutable=["batch_stats"])
+        _, upd = jax.jit(train_apply)(v, x)
         v = {**v, **upd}
     return c, meta, model, v, x
 
@@ -107,7 +108,7 @@ def test_model_with_the_authors_settings_runs_token_by_token(x64, pooling):
     v64 = jax.tree.map(lambda a: a.astype(jnp.float64), v)
     rec = RecurrentModel(c, meta, v64).run(x)
     for t in (5, 16):
-        assert rel_err(rec[:, t - 1], model.apply(v64, x[:, :t])) < 1e-10
+        assert rel_err(rec[:, t - 1], jax.jit(model.apply)(v64, x[:, :t])) < 1e-10
 
 
 def test_linear_model_and_refusals(x64):

@@ -187,7 +187,7 @@ def test_sobolev_in_layers(x64, cls):
     # the learnable exponent receives a gradient
     m = cls(beta_learnable=True, beta=0.5, **kw)
     v = jit_init(m, x)
-    g = jax.grad(lambda p: jnp.sum(m.apply({"params": p}, x) ** 2))(v["params"])
+    g = jax.jit(jax.grad(lambda p: jnp.sum(m.apply({"params": p}, x) ** 2)))(v["params"])
     assert g["sobolev_beta"].shape == (3,)
     assert np.all(np.abs(g["sobolev_beta"]) > 0)
     if cls is S4D:
