@@ -998,6 +998,8 @@ def generate(
             )
         shutil.rmtree(folder / "metadata")
         shutil.rmtree(folder / "imgs", ignore_errors=True)
+        for cache in folder.glob(".freqssm_cache*"):  # the loader's pixel cache of the old images
+            cache.unlink()
     n_dirs = (n + per_dir - 1) // per_dir
     (folder / "metadata").mkdir(parents=True, exist_ok=True)
     for k in range(n_dirs):

@@ -463,6 +463,50 @@ def test_pathfinder_cache_matches_lazy_and_is_reused(tmp_path, lra_files):
     assert not list(folder.glob("*.tmp*"))
 
 
+def test_regenerated_images_replace_the_cache(tmp_path):
+    """Regenerating with another seed (--overwrite) serves the new pixels from cache=True."""
+    from freqssm.datagen import pathfinder as pf
+
+    folder = pf.generate(tmp_path, n=12, seed=0, workers=1, progress=False)
+    first = build(_cfg("pathfinder", tmp_path, cache=True, max_examples=None))
+    idx = np.arange(len(first.train))
+    old = first.train.get(idx)["inputs"]
+    assert (folder / lra_pathfinder.CACHE_KEY).is_file()
+    pf.generate(tmp_path, n=12, seed=1, workers=1, progress=False, overwrite=True)
+    assert not (folder / lra_pathfinder.CACHE_NAME).exists()  # --overwrite removed it
+    lazy = build(_cfg("pathfinder", tmp_path, max_examples=None)).train.get(idx)["inputs"]
+    assert not np.array_equal(lazy, old)
+    cached = build(_cfg("pathfinder", tmp_path, cache=True, max_examples=None))
+    np.testing.assert_array_equal(cached.train.get(idx)["inputs"], lazy)
+    # images replaced behind the cache's back (same names, no --overwrite) are noticed too
+    pf.generate(tmp_path / "other", n=12, seed=2, workers=1, progress=False)
+    for png in (tmp_path / "other").rglob("*.png"):
+        dst = folder / png.relative_to(tmp_path / "other" / folder.parent.name / folder.name)
+        dst.write_bytes(png.read_bytes())
+    swapped = build(_cfg("pathfinder", tmp_path, max_examples=None)).train.get(idx)["inputs"]
+    assert not np.array_equal(swapped, lazy)
+    again = build(_cfg("pathfinder", tmp_path, cache=True, max_examples=None))
+    np.testing.assert_array_equal(again.train.get(idx)["inputs"], swapped)
+
+
+def test_a_subset_run_caches_only_its_rows(tmp_path, lra_files):
+    folder, _, _ = lra_files.pathfinder(tmp_path, n_files=2, per_file=20)
+    small = build(_cfg("pathfinder", tmp_path, cache=True, max_examples=4))
+    n_used = len(small.train) + len(small.val) + len(small.test)
+    cached = np.load(folder / lra_pathfinder.CACHE_NAME, mmap_mode="r")
+    assert cached.shape == (n_used, 1024) and n_used < 40
+    lazy = build(_cfg("pathfinder", tmp_path, max_examples=4))
+    for s in ("train", "val", "test"):
+        i = np.arange(len(lazy.split(s)))
+        for k in ("inputs", "targets"):
+            np.testing.assert_array_equal(small.split(s).get(i)[k], lazy.split(s).get(i)[k])
+    full = build(_cfg("pathfinder", tmp_path, cache=True, max_examples=None))  # other rows: rebuilt
+    assert np.load(folder / lra_pathfinder.CACHE_NAME, mmap_mode="r").shape == (40, 1024)
+    i = np.arange(len(full.train))
+    lazy_full = build(_cfg("pathfinder", tmp_path, max_examples=None)).train.get(i)["inputs"]
+    np.testing.assert_array_equal(full.train.get(i)["inputs"], lazy_full)
+
+
 def test_pathx_resolution_and_split_seed(tmp_path, lra_files):
     lra_files.pathfinder(tmp_path, res=128, n_files=1, per_file=10)
     ds = build(_cfg("pathx", tmp_path))

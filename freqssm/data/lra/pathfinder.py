@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +26,7 @@ from freqssm.data.lra.common import (
 
 PATHFINDER_BLACKLIST = frozenset({"pathfinder32/curv_baseline/imgs/0/sample_172.png"})
 CACHE_NAME = ".freqssm_cache_uint8.npy"
+CACHE_KEY = ".freqssm_cache_uint8.json"  # what the cache was built from (cache_key)
 DEFAULTS: dict[str, Any] = {
     **COMMON_DEFAULTS,
     "resolution": 32,  # image side R; L = R * R (Path-X: freqssm.data.lra.pathx, 128)
@@ -140,29 +143,71 @@ class PngSource:
         return {"inputs": x[..., None], "targets": self.targets[rows].astype(np.int32)}
 
 
+def cache_key(folder: Path, paths: Sequence[str], rows: np.ndarray, res: int) -> dict[str, Any]:
+    """What a pixel cache of ``rows`` was built from: the resolution, the rows, the metadata
+    files' bytes and each cached image's size and modification time (``images`` is None when
+    none of the PNGs is there any more: a cache may outlive its PNGs)."""
+    meta = hashlib.sha256()
+    for f in sorted((folder / "metadata").glob("*.npy"), key=_metadata_key):
+        meta.update(f.name.encode() + b"\0" + f.read_bytes())
+    images = hashlib.sha256()
+    missing = 0
+    for r in rows:
+        try:
+            st = os.stat(paths[r])
+            images.update(f"{paths[r]}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        except FileNotFoundError:
+            missing += 1
+            images.update(f"{paths[r]}\0missing\n".encode())
+    return {
+        "resolution": res,
+        "rows": hashlib.sha256(np.asarray(rows, np.int64).tobytes()).hexdigest(),
+        "n_rows": len(rows),
+        "metadata": meta.hexdigest(),
+        "images": None if len(rows) and missing == len(rows) else images.hexdigest(),
+    }
+
+
+def _cache_is_fresh(saved: dict, now: dict) -> bool:
+    same = all(saved.get(k) == now[k] for k in ("resolution", "rows", "n_rows", "metadata"))
+    return same and (now["images"] is None or saved.get("images") == now["images"])
+
+
 def _pathfinder_cache(
-    folder: Path, paths: Sequence[str], refs: Sequence[str], res: int
+    folder: Path, paths: Sequence[str], refs: Sequence[str], res: int, rows: np.ndarray
 ) -> np.ndarray:
-    """The (N, R*R) uint8 memmap of every image, built once (atomically) if absent or stale."""
-    cache = folder / CACHE_NAME
-    shape = (len(paths), res * res)
-    if cache.is_file():
+    """The (len(rows), R*R) uint8 memmap of images ``rows``, built (atomically) when absent or
+    stale: its key file (:func:`cache_key`) must match the metadata and images on disk."""
+    cache, key_file = folder / CACHE_NAME, folder / CACHE_KEY
+    key = cache_key(folder, paths, rows, res)
+    if cache.is_file() and key_file.is_file():
         try:
             arr = np.load(cache, mmap_mode="r")
-            if arr.shape == shape and arr.dtype == np.uint8:
+            fresh = _cache_is_fresh(json.loads(key_file.read_text()), key)
+            if fresh and arr.shape == (len(rows), res * res) and arr.dtype == np.uint8:
                 return arr
         except Exception:
-            pass  # unreadable or stale: rebuild
+            pass  # unreadable: rebuild
+    if key["images"] is None:
+        raise DataError(
+            f"the Pathfinder cache {cache} does not match {folder / 'metadata'} and the images "
+            f"it lists are gone; {_pathfinder_missing(folder.parent.parent, res, folder.name)}"
+        )
     from tqdm import tqdm
 
     tmp = cache.with_name(cache.name + f".tmp{os.getpid()}")
     try:
-        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
-        for i in tqdm(range(len(paths)), desc=f"caching {folder.name}", unit="img"):
-            out[i] = load_png(paths[i], res, refs[i])
+        key_file.unlink(missing_ok=True)  # a half-replaced cache never looks fresh
+        out = np.lib.format.open_memmap(
+            tmp, mode="w+", dtype=np.uint8, shape=(len(rows), res * res)
+        )
+        for i, r in enumerate(tqdm(rows, desc=f"caching {folder.name}", unit="img")):
+            out[i] = load_png(paths[r], res, refs[r])
         out.flush()
         del out
         os.replace(tmp, cache)
+        tmp.write_text(json.dumps(key))
+        os.replace(tmp, key_file)
     except OSError as e:
         raise DataError(
             f"cannot write the Pathfinder cache {cache}: {e}; set data.cache=False"
@@ -187,10 +232,11 @@ def build_images(cfg: Any, defaults: dict[str, Any]) -> Dataset:
     n = len(paths)
     n_train, n_val = int(0.8 * n), int(0.1 * n)
     tr, va, te = _random_split(n, [n_train, n_val], seed, k)
-    if opts["cache"]:
-        pixels = _pathfinder_cache(folder, paths, refs, res)
+    if opts["cache"]:  # only the rows this run reads (a smoke run caches a few images)
+        rows = np.unique(np.concatenate([tr, va, te]))
+        pixels = _pathfinder_cache(folder, paths, refs, res, rows)
         splits: dict[str, Source] = {
-            s: PixelSource(pixels, labels, idx, scale, shift)
+            s: PixelSource(pixels, labels[rows], np.searchsorted(rows, idx), scale, shift)
             for s, idx in zip(SPLITS, (tr, va, te), strict=True)
         }
     else:
