@@ -64,8 +64,11 @@ Layouts under ``root`` and the batches produced (B = batch size):
   ``curv_contour_length_14``. Split: random 80/10/10 of all rows (metadata files in numeric
   order, rows in file order) with split_seed. PNGs are decoded per batch, or, with
   ``cache=True``, once into the uint8 memmap ``.freqssm_cache_uint8.npy`` in the difficulty
-  folder (N x R*R bytes; delete it to rebuild). ``inputs`` (B, R*R, 1) float32: pixels / 255 in
-  [0, 1] (S4's default), or ``(p / 255 - 0.5) / 0.5`` with ``center=True``.
+  folder (one row of R*R bytes per example the run reads), keyed by ``.freqssm_cache_uint8.json``
+  (the metadata's bytes and each image's size and mtime): a cache that no longer matches the
+  data on disk is rebuilt, and the generator's ``--overwrite`` removes it. ``inputs``
+  (B, R*R, 1) float32: pixels / 255 in [0, 1] (S4's default), or ``(p / 255 - 0.5) / 0.5`` with
+  ``center=True``.
 
 Missing data raises :class:`DataError` naming the layout and how to create or fetch it; a malformed
 file raises :class:`DataError` naming the file and the line (or entry).
