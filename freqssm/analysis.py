@@ -20,8 +20,10 @@ Conventions and limitations:
 * Bidirectional layers: only the forward (causal) readout ``C[0]`` is analysed; the backward
   direction shares Λ, B and Δ, so the eigenvalue picture is complete, but its transfer function is
   anti-causal and is left out.
-* The Sobolev filter (``sobolev_beta``) is not included: it depends on the sequence length and on
-  ``c``, not only on the parameters. The transfer functions here are those of the SSM itself.
+* The Sobolev filter depends on the sequence length and on ``c``, not only on the parameters, so
+  it is an argument: without ``sobolev`` the transfer functions are those of the SSM itself; with
+  it, :func:`transfer_magnitude` gives the filtered layer's response |w(θ)·H_ssm + D| with the
+  filter's gain w(θ) from :func:`sobolev_gain` (the layers filter the SSM path, not the D skip).
 * ``conj_sym`` is a model setting, not a parameter, so it is an argument (default True, the
   default of both layers). Without conjugate symmetry the layers output Re(C x), whose transfer
   function is half of the conjugate-augmented modal sum; that is what is computed then.
@@ -207,6 +209,21 @@ def transfer_function(
     return _modal_transfer(sys, kind, omega, discrete, discretization, conj_sym, include_d)
 
 
+def sobolev_gain(
+    theta: np.ndarray, beta: float | np.ndarray, n_fft: int, c: float | None = None
+) -> np.ndarray:
+    """The Sobolev filter's gain (1 + k/c)^β at discrete frequencies θ (radians per sample).
+
+    k = θ·n/(2π) is θ's position on the rfft grid of the layers' ``n_fft``-point FFT (2L, or L
+    for a circular convolution), so at θ = 2πk/n this equals
+    :func:`freqssm.ssm.sobolev.sobolev_weight` at bin k. ``c`` None means ``n_fft``.
+    Returns (F, 1) for a scalar β, (F, H) for per-feature β (H,).
+    """
+    c = float(n_fft) if c is None else float(c)
+    k = np.asarray(theta, np.float64).reshape(-1, 1) * n_fft / (2 * np.pi)
+    return (1.0 + k / c) ** np.reshape(np.asarray(beta, np.float64), (1, -1))
+
+
 def transfer_magnitude(
     subtree: Mapping,
     omega: np.ndarray,
@@ -216,31 +233,37 @@ def transfer_magnitude(
     discretization: str = "zoh",
     conj_sym: bool = True,
     include_d: bool = True,
+    sobolev: tuple[float | np.ndarray, int, float | None] | None = None,
 ) -> np.ndarray:
     """Gain per output feature on a frequency grid, float64 (F, H).
 
     S4D: |G_h| of feature h's SISO system. S5: the RMS over inputs of the MIMO response,
     sqrt(mean_i |G[f, o, i]|²) for output o — the gain output o has for a random (white,
-    isotropic) input direction. Arguments as in :func:`transfer_function`; the frequency grid is
-    evaluated in chunks so that large S5 layers never hold a full (F, H, H) array.
+    isotropic) input direction. ``sobolev`` = (beta, n_fft, c): the response of the filtered
+    layer, the SSM path times :func:`sobolev_gain` plus D (``discrete`` only; beta a scalar or
+    the layer's per-feature ``sobolev_beta``). Other arguments as in :func:`transfer_function`;
+    the frequency grid is evaluated in chunks so that large S5 layers never hold a full
+    (F, H, H) array.
     """
     omega = np.asarray(omega, np.float64).reshape(-1)
     kind = layer_kind(subtree)
     sys = system64(subtree, step_rescale, clip_eigs)
+    if sobolev is not None and not discrete:
+        raise ValueError("the Sobolev filter acts on the discrete frequency grid: discrete=True")
     H = sys["D"].shape[0]
     width = H if kind == "s5" else sys["Lambda"].shape[-1]
     chunk = max(1, _CHUNK_ELEMENTS // max(1, H * max(width, 1)))
     out = []
     for start in range(0, omega.shape[0], chunk):
+        w = omega[start : start + chunk]
         g = _modal_transfer(
-            sys,
-            kind,
-            omega[start : start + chunk],
-            discrete,
-            discretization,
-            conj_sym,
-            include_d,
+            sys, kind, w, discrete, discretization, conj_sym, include_d and sobolev is None
         )
+        if sobolev is not None:  # filter the SSM path, then add the skip
+            beta, n_fft, c = sobolev
+            gain = sobolev_gain(w, beta, n_fft, c)
+            d = sys["D"] if include_d else np.zeros_like(sys["D"])
+            g = g * gain[:, :, None] + np.diag(d) if kind == "s5" else g * gain + d
         if kind == "s5":
             out.append(np.sqrt(np.mean(np.abs(g) ** 2, axis=-1)))
         else:

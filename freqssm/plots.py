@@ -8,7 +8,7 @@ backend switch and no figure registry that would leak memory across a long train
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -50,14 +50,14 @@ def plot_eigenvalues(
     Returns ``path`` (as str). The conjugate partners (mirror image in the real axis) are not
     drawn.
     """
-    fig = new_figure()
+    fig = new_figure((8.0, 4.8))  # room for the legend beside the axes
     ax = fig.add_subplot()
     layers = analysis.find_ssm_layers(params)
     for i, (p, sub) in enumerate(layers):
         lam = analysis.eigenvalues(sub, clip_eigs)
         ax.scatter(lam.real, lam.imag, s=8, alpha=0.6, label=_label(i, p))
-    if layers:
-        ax.legend(fontsize="small", markerscale=2)
+    if layers:  # outside the data
+        ax.legend(fontsize="small", markerscale=2, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     else:
         ax.text(0.5, 0.5, "no SSM layers", ha="center", va="center", transform=ax.transAxes)
     ax.axvline(0.0, color="0.7", lw=0.8)
@@ -78,12 +78,17 @@ def plot_transfer(
     discretization: str = "zoh",
     conj_sym: bool = True,
     include_d: bool = True,
+    sobolev: tuple[float, int, float | None] | None = None,
+    marks: Sequence[tuple[float, str]] = (),
 ) -> str:
-    """|H| of every layer: mean over features, shaded min..max over features, log y; PNG.
+    """|H| of every layer: mean over features (line), min..max over features (shaded); PNG.
 
     ``discrete``: θ on [0, π], x axis as a fraction of Nyquist (θ/π). Otherwise the continuous
     |G(iω)| on a log ω axis up to max(π/min Δ, 2·max|Im Λ|) over all layers (the finest layer's
-    Nyquist, or beyond the highest mode). Other arguments as in
+    Nyquist, or beyond the highest mode). ``sobolev`` = (beta, n_fft, c) of an active filter
+    (discrete only): a second panel shows the filtered layers (a layer's learned
+    ``sobolev_beta`` replaces beta). ``marks``: (x, label) vertical lines, e.g. a task's
+    frequencies as fractions of Nyquist. Other arguments as in
     :func:`freqssm.analysis.transfer_function`. Returns ``path`` (as str).
     """
     layers = analysis.find_ssm_layers(params)
@@ -106,49 +111,97 @@ def plot_transfer(
             )
         grid = np.geomspace(hi * 1e-4, hi, n_freq)
         x = grid
-    fig = new_figure()
-    ax = fig.add_subplot()
+    panels = [("SSM", None)]
+    if sobolev is not None and discrete:
+        panels.append(("with the Sobolev filter", sobolev))
+    fig = new_figure((5.2 * len(panels) + 1.6, 4.4))
+    axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
     tiny = np.finfo(np.float64).tiny  # keeps exact zeros plottable on the log axis
-    for i, (p, sub) in enumerate(layers):
-        mag = np.maximum(analysis.transfer_magnitude(sub, grid, discrete=discrete, **kw), tiny)
-        (line,) = ax.plot(x, mag.mean(axis=1), lw=1.2, label=_label(i, p))
-        ax.fill_between(x, mag.min(axis=1), mag.max(axis=1), color=line.get_color(), alpha=0.2)
-    if layers:
-        ax.legend(fontsize="small")
-    else:
-        ax.text(0.5, 0.5, "no SSM layers", ha="center", va="center", transform=ax.transAxes)
-    ax.set_yscale("log")
-    if discrete:
-        ax.set_xlim(0.0, 1.0)
-        ax.set_xlabel("frequency (fraction of Nyquist)")
-        ax.set_ylabel(r"$|H(e^{i\theta})|$")
-    else:
-        ax.set_xscale("log")
-        ax.set_xlabel("angular frequency ω")
-        ax.set_ylabel(r"$|G(i\omega)|$")
-    ax.set_title(title or "SSM transfer functions (mean, min..max over features)")
+    for ax, (name, filt) in zip(axes, panels, strict=True):
+        for i, (p, sub) in enumerate(layers):
+            if filt is not None and "sobolev_beta" in sub:
+                filt = (np.asarray(sub["sobolev_beta"]), filt[1], filt[2])
+            mag = analysis.transfer_magnitude(sub, grid, discrete=discrete, sobolev=filt, **kw)
+            mag = np.maximum(mag, tiny)
+            (line,) = ax.plot(x, mag.mean(axis=1), lw=1.2, label=_label(i, p))
+            ax.fill_between(x, mag.min(axis=1), mag.max(axis=1), color=line.get_color(), alpha=0.2)
+        for j, (xm, lab) in enumerate(marks):
+            ax.axvline(
+                xm, color="0.4", ls=":", lw=1.0, label="task frequencies" if j == 0 else None
+            )
+            ax.annotate(
+                lab,
+                (xm, 1.0),
+                xycoords=("data", "axes fraction"),
+                fontsize="x-small",
+                rotation=90,
+                ha="right",
+                va="top",
+                color="0.3",
+            )
+        if not layers:
+            ax.text(0.5, 0.5, "no SSM layers", ha="center", va="center", transform=ax.transAxes)
+        ax.set_yscale("log")
+        ax.set_title(
+            name if filt is None else f"{name}, β={_beta_text(filt[0])}", fontsize="medium"
+        )
+        if discrete:
+            ax.set_xlim(0.0, 1.0)
+            ax.set_xlabel("frequency (fraction of Nyquist)")
+        else:
+            ax.set_xscale("log")
+            ax.set_xlabel("angular frequency ω")
+    axes[0].set_ylabel(r"$|H(e^{i\theta})|$" if discrete else r"$|G(i\omega)|$")
+    if layers or marks:  # outside the data, right of the last panel
+        axes[-1].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    fig.suptitle(
+        (title or "SSM transfer functions")
+        + "\nline: mean over features; band: min to max over features",
+        fontsize="medium",
+    )
     return save_png(fig, path)
 
 
+def _beta_text(beta: Any) -> str:
+    b = np.asarray(beta, np.float64).reshape(-1)
+    if b.size == 1 or np.all(b == b[0]):
+        return f"{float(b[0]):g}"
+    return f"{b.min():.3g}..{b.max():.3g} (learned, per feature)"
+
+
 def frequency_report(
-    params: Mapping, out_dir: str | os.PathLike, tag: str, **kw: Any
+    params: Mapping,
+    out_dir: str | os.PathLike,
+    tag: str,
+    title: str = "",
+    sobolev: tuple[float, int, float | None] | None = None,
+    marks: Sequence[tuple[float, str]] = (),
+    **kw: Any,
 ) -> dict[str, Any]:
     """Write ``eigs_{tag}.png`` and ``transfer_{tag}.png`` into ``out_dir`` (created).
 
-    ``kw`` (n_freq, step_rescale, clip_eigs, discretization, conj_sym, include_d) goes to both
-    :func:`plot_transfer` and :func:`~freqssm.analysis.summarize`. Returns
+    ``title`` starts both titles (e.g. the run's name and knobs); ``sobolev`` and ``marks`` go to
+    :func:`plot_transfer`; ``kw`` (n_freq, step_rescale, clip_eigs, discretization, conj_sym,
+    include_d) to both :func:`plot_transfer` and :func:`~freqssm.analysis.summarize` (whose
+    numbers describe the SSM without the filter). Returns
     ``{"eigs": path, "transfer": path, **analysis.summarize(params, **kw)}``.
     """
     out_dir = os.fspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
     clip = kw.get("clip_eigs", True)
+    head = f"{title} ({tag})" if title else tag
     eigs = plot_eigenvalues(
         params,
         os.path.join(out_dir, f"eigs_{tag}.png"),
-        title=f"eigenvalues ({tag})",
+        title=f"eigenvalues: {head}",
         clip_eigs=clip,
     )
     transfer = plot_transfer(
-        params, os.path.join(out_dir, f"transfer_{tag}.png"), title=f"|H| ({tag})", **kw
+        params,
+        os.path.join(out_dir, f"transfer_{tag}.png"),
+        title=f"|H|: {head}",
+        sobolev=sobolev,
+        marks=marks,
+        **kw,
     )
     return {"eigs": eigs, "transfer": transfer, **analysis.summarize(params, **kw)}

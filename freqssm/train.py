@@ -191,7 +191,7 @@ def _train(
         )
     plots = workdir / "plots"
     if cfg.train.analysis and start == 0:
-        log_frequency_report(state.params, cfg.model.ssm, plots, "init", logger, 0)
+        log_frequency_report(state.params, cfg, meta, plots, "init", logger, 0)
 
     train_step = jax.jit(
         make_train_step(run, cfg),
@@ -272,7 +272,7 @@ def _train(
     }
     if cfg.train.analysis:
         results["frequency"] = log_frequency_report(
-            state.params, cfg.model.ssm, plots, "final", logger, steps
+            state.params, cfg, meta, plots, "final", logger, steps
         )
     task = evaluators.run(cfg, _predictor(run, state), dataset, workdir)
     if task:

@@ -133,14 +133,47 @@ def analysis_options(ssm_cfg: Any) -> dict[str, Any]:
     }
 
 
+def report_options(cfg: Any, meta: Meta, run_name: str) -> dict[str, Any]:
+    """What a run's frequency report shows besides its parameters: its title (run name and the
+    two knobs), the Sobolev filter's (beta, n_fft, c) when it is active, and the task's
+    frequencies as fractions of Nyquist where the task has them (waves: f cycles per sequence
+    of L samples sit at 2f/L)."""
+    s = cfg.model.ssm
+    beta = float(s.sobolev.beta)
+    learn = " (learnable)" if s.sobolev.learnable else ""
+    active = bool(s.sobolev.learnable) or beta != 0.0
+    L = int(meta.seq_len)
+    n_fft = L if bool(s.get("circular", False)) else 2 * L
+    freqs = meta.extra.get("frequencies") or []
+    names = meta.extra.get("names") or [f"{f:g}" for f in freqs]
+    return {
+        "title": f"{run_name}, alpha={float(s.alpha):g}, beta={beta:g}{learn}",
+        "sobolev": (beta, n_fft, s.sobolev.c) if active else None,
+        "marks": [(2.0 * f / L, str(n)) for f, n in zip(freqs, names, strict=True)],
+    }
+
+
 def log_frequency_report(
-    params: Any, ssm_cfg: Any, out_dir: Path, tag: str, logger: RunLogger, step: int
+    params: Any,
+    cfg: Any,
+    meta: Meta,
+    out_dir: Path,
+    tag: str,
+    logger: RunLogger,
+    step: int,
 ) -> dict[str, float]:
-    """Plot the SSM's eigenvalues and |G| to ``out_dir`` as ``*_{tag}.png``, log them and the
-    report's numbers (as ``{tag}/...``) at ``step``, and return the numbers."""
+    """Plot the SSM's eigenvalues and |G| (and the filtered |G| when the Sobolev filter is on) to
+    ``out_dir`` as ``*_{tag}.png``, log them and the report's numbers (as ``{tag}/...``) at
+    ``step``, and return the numbers."""
     from freqssm import plots  # matplotlib only for runs that plot
 
-    rep = plots.frequency_report(jax.device_get(params), out_dir, tag, **analysis_options(ssm_cfg))
+    rep = plots.frequency_report(
+        jax.device_get(params),
+        out_dir,
+        tag,
+        **report_options(cfg, meta, Path(logger.workdir).name),
+        **analysis_options(cfg.model.ssm),
+    )
     images = {f"plots/{k}_{tag}": v for k, v in rep.items() if k in ("eigs", "transfer")}
     logger.log_images(step, images)
     numbers = {k: float(v) for k, v in rep.items() if k not in ("eigs", "transfer")}
