@@ -290,6 +290,7 @@ def changed_keys(workdir: Path, cfg: ml_collections.ConfigDict) -> list[str]:
         old = json.loads(path.read_text())
     except ValueError as e:
         raise ConfigError(f"{path} is not valid JSON ({e}); remove it to resume") from None
+    old = {k: v for k, v in old.items() if not k.startswith("_")}  # _provenance: not config
     diff = config_diff(old, json.loads(cfg.to_json()))
     return [k for k in diff if not k.startswith(RESUME_SAFE_PREFIXES)]
 
@@ -370,7 +371,8 @@ def load_run(workdir: str | Path, best: bool = False) -> tuple[Any, Any, Any, di
     from freqssm.run import build_run, init_state, variables_of
 
     workdir = Path(workdir)
-    cfg = ml_collections.ConfigDict(json.loads((workdir / "config.json").read_text()))
+    saved = json.loads((workdir / "config.json").read_text())
+    cfg = ml_collections.ConfigDict({k: v for k, v in saved.items() if not k.startswith("_")})
     run = build_run(cfg, data_lib.build(cfg.data).meta)
     state = init_state(cfg, run)
     ckpt = Checkpointer(workdir / "checkpoints", keep=cfg.train.keep)

@@ -121,6 +121,7 @@ def base_config() -> ml_collections.ConfigDict:
     c.log.wandb.project = "freqssm"
     c.log.wandb.group = ""
     c.log.wandb.name = ""
+    c.log.wandb.quiet = True  # no wandb banner on the console (its errors still show)
     return c
 
 

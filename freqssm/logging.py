@@ -81,6 +81,7 @@ class RunLogger:
                 id=run_id,
                 resume="allow" if resuming else None,
                 reinit="finish_previous",
+                settings=wandb.Settings(silent=bool(w.get("quiet", True))),
             )
             atomic_write_text(run_id_file, self.wandb.id)
         except Exception as e:  # never let logging stop training

@@ -47,6 +47,8 @@ def main(argv: list[str]) -> int:
         f"  metrics: {wd / 'metrics.jsonl'}; plots: {wd / 'plots'}; "
         f"checkpoints: {wd / 'checkpoints'}"
     )
+    if config.log.wandb.mode == "offline":  # wandb's own banner is off (log.wandb.quiet)
+        print(f"  wandb (offline): `wandb sync {wd / 'wandb'}/offline-run-*` uploads it")
     return 0
 
 
@@ -54,10 +56,55 @@ def _fmt(m: dict) -> str:
     return ", ".join(f"{k}={v:.4g}" for k, v in m.items())
 
 
+USAGE = """\
+usage: freqssm-train --config FILE.py[:VARIANT[,VARIANT...]] --workdir DIR [--config.KEY=VALUE ...]
+       (python -m freqssm.train takes the same flags)
+
+  --config   an experiment file of configs/, optionally with variants (combined left to right)
+  --workdir  where checkpoints, logs, plots and results go; rerun the same command to resume
+  --config.KEY=VALUE  override any key, e.g. --config.model.ssm.alpha=2.0
+             Every key, its default and meaning: README.md, section "Config keys".
+"""
+
+
+def help_text(argv: list[str]) -> str:
+    """The usage, then the variants of the ``--config`` file named in ``argv`` (its docstring),
+    or the first line of every file in ``configs/`` when none is named."""
+    import ast
+
+    path = None
+    for i, a in enumerate(argv):
+        if a.startswith("--config="):
+            path = a.split("=", 1)[1]
+        elif a == "--config" and i + 1 < len(argv):
+            path = argv[i + 1]
+    out = [USAGE]
+    if path:
+        file = Path(path.split(":", 1)[0])
+        try:
+            doc = ast.get_docstring(ast.parse(file.read_text())) or "(no docstring)"
+        except (OSError, SyntaxError) as e:
+            doc = f"cannot read {file}: {e}"
+        out.append(f"{file}:\n\n{doc}\n")
+        return "\n".join(out)
+    configs = Path(__file__).resolve().parent.parent / "configs"
+    if not configs.is_dir():  # an installed wheel: the experiment files live in the repository
+        return USAGE
+    out.append(f"experiment files in {configs} (--config FILE --help shows a file's variants):")
+    for f in sorted(configs.glob("[!_]*.py")):
+        doc = ast.get_docstring(ast.parse(f.read_text())) or ""
+        out.append(f"  {f.name:<20} {doc.splitlines()[0] if doc else ''}")
+    return "\n".join(out) + "\n"
+
+
 def run() -> None:
     """Console entry point with one-line errors for bad configs and missing data."""
     from absl import app, flags
     from ml_collections import config_flags
+
+    if any(a in ("-h", "--help", "-?", "--helpshort", "--helpfull") for a in sys.argv[1:]):
+        print(help_text(sys.argv[1:]))
+        sys.exit(0)
 
     from freqssm.checkpoint import CheckpointError, StartupInterruptedError
     from freqssm.runfiles import DiskError, disk_error

@@ -18,6 +18,7 @@ resumed run repeats exactly what an uninterrupted one would have done.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import logging
 from collections.abc import Callable
@@ -37,6 +38,7 @@ from freqssm.config import validate
 from freqssm.data.base import Meta, eval_batches, train_batches
 from freqssm.logging import RunLogger, jsonable
 from freqssm.parallel import DataParallel, is_main_process, maybe_initialize_distributed
+from freqssm.provenance import provenance
 from freqssm.run import Run, TrainState, build_run, init_state, variables_of
 from freqssm.runfiles import WorkdirLock, atomic_write_text, finished_results
 from freqssm.trainlog import TrainLog, log_frequency_report
@@ -157,6 +159,7 @@ def _train(
     stop: StopSignals,
     cleanup: contextlib.ExitStack,
 ) -> dict:
+    started = datetime.datetime.now(datetime.UTC)
     dataset = data_lib.build(cfg.data)
     meta = dataset.meta
     run = build_run(cfg, meta)
@@ -174,7 +177,8 @@ def _train(
         log.info("resumed from step %d", int(state.step))
     start = int(state.step)
     # committed only now that the run has started: a failed start leaves the workdir as it was
-    atomic_write_text(workdir / "config.json", cfg.to_json(indent=2))
+    saved_cfg = {**json.loads(cfg.to_json()), "_provenance": provenance(started)}
+    atomic_write_text(workdir / "config.json", json.dumps(saved_cfg, indent=2))
     logger = RunLogger(workdir, cfg, resume_step=start if restored is not None else None)
     cleanup.callback(logger.close)
     if restored is None:
@@ -281,6 +285,7 @@ def _train(
         logger.log_images(
             steps, {f"task/{k}": v for k, v in task.items() if str(v).endswith(".png")}
         )
+    results["_provenance"] = provenance(started)  # this process's wall time, since its start
     atomic_write_text(workdir / "results.json", json.dumps(jsonable(results), indent=2))
     logger.summary({"final": results})
     return results

@@ -444,3 +444,70 @@ def test_the_evaluator_is_chosen_by_config(smoke):
     assert smoke().train.evaluator == ""
     with pytest.raises(ConfigError, match=r"train\.evaluator"):
         validate(smoke(**{"train.evaluator": "nope"}))
+
+
+def test_results_and_config_carry_provenance_that_resuming_ignores(tmp_path, smoke):
+    from freqssm.checkpoint import changed_keys, load_run
+
+    cfg = smoke(**{"train.steps": 2, "train.eval_every": 2})
+    res = train_and_evaluate(cfg, tmp_path)
+    saved = json.loads((tmp_path / "config.json").read_text())
+    for prov in (res["_provenance"], saved["_provenance"]):
+        assert prov["versions"]["jax"] == jax.__version__ and prov["versions"]["python"]
+        assert prov["devices"]["backend"] == jax.default_backend()
+        assert prov["devices"]["count"] == jax.device_count()
+        assert isinstance(prov["command"], list) and prov["time"]
+    assert res["_provenance"]["wall_time_s"] > 0
+    on_disk = json.loads((tmp_path / "results.json").read_text())["_provenance"]
+    assert on_disk["git_commit"] == res["_provenance"]["git_commit"]
+    assert changed_keys(tmp_path, cfg) == []  # provenance is not a config key
+    loaded, *_ = load_run(tmp_path)
+    assert "_provenance" not in loaded
+    assert train_and_evaluate(cfg, tmp_path)["already_finished"]
+
+
+@pytest.mark.parametrize("quiet", [True, False])
+def test_wandb_banner_is_off_unless_asked_for(tmp_path, monkeypatch, quiet):
+    import wandb
+
+    from freqssm.logging import RunLogger
+
+    seen = {}
+
+    def fake_init(**kw):
+        seen.update(kw)
+        raise RuntimeError("stop here")  # RunLogger carries on with local logs
+
+    monkeypatch.setattr(wandb, "init", fake_init)
+    cfg = base_config()
+    cfg.log.wandb.mode, cfg.log.wandb.quiet = "offline", quiet
+    RunLogger(tmp_path, cfg).close()
+    assert seen["settings"].silent is quiet
+
+
+def test_help_lists_the_files_and_a_files_variants():
+    from freqssm.main import help_text
+
+    overview = help_text([])
+    assert "README.md" in overview and "Config keys" in overview
+    for name in ("waves.py", "denoise.py", "lra_listops.py", "lra_pathx.py"):
+        assert name in overview
+    assert "_lra_common" not in overview
+    waves = help_text([f"--config={REPO / 'configs' / 'waves.py'}:smoke"])
+    assert "alpha_high" in waves and "beta_low" in waves and "authors_smoke" in waves
+    assert "alpha_flip" in help_text(["--config", str(REPO / "configs" / "denoise.py")])
+
+
+def test_console_script_prints_help():
+    exe = Path(sys.executable).with_name("freqssm-train")
+    if not exe.exists():
+        pytest.skip("freqssm-train not installed in this environment (pip install -e .)")
+    r = subprocess.run(
+        [str(exe), "--config", "configs/lra_listops.py", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "reduced_untuned" in r.stdout and "usage: freqssm-train" in r.stdout
