@@ -65,7 +65,28 @@ def maybe_initialize_distributed() -> None:
         or int(env.get("OMPI_COMM_WORLD_SIZE", "1")) > 1
         or "," in env.get("TPU_WORKER_HOSTNAMES", "")
     )
-    if wanted == "1" or (wanted == "auto" and multi):
+    if not (wanted == "1" or (wanted == "auto" and multi)):
+        return
+    if "JAX_COORDINATOR_ADDRESS" in env:
+        # jax reads only the address from the environment; the process count and this
+        # process's id must be passed, else it fails with "Number of processes must be defined"
+        missing = [k for k in ("JAX_NUM_PROCESSES", "JAX_PROCESS_ID") if k not in env]
+        if missing:
+            raise ConfigError(
+                f"JAX_COORDINATOR_ADDRESS is set but {' and '.join(missing)} not: set all three "
+                "to start a multi-process run (README, 'Scale and robustness')"
+            )
+        try:
+            n, pid = int(env["JAX_NUM_PROCESSES"]), int(env["JAX_PROCESS_ID"])
+        except ValueError:
+            raise ConfigError(
+                f"JAX_NUM_PROCESSES={env['JAX_NUM_PROCESSES']!r} and JAX_PROCESS_ID="
+                f"{env['JAX_PROCESS_ID']!r} must be whole numbers"
+            ) from None
+        jax.distributed.initialize(
+            coordinator_address=env["JAX_COORDINATOR_ADDRESS"], num_processes=n, process_id=pid
+        )
+    else:  # SLURM, Open MPI, TPU pods: jax's cluster detection reads them
         jax.distributed.initialize()
 
 

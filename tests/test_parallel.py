@@ -55,3 +55,36 @@ def test_batch_must_divide_the_device_count(tmp_path):
     r = run(tmp_path / "bad", 2, "--config.data.batch_size=15")
     assert r.returncode == 2
     assert "data.batch_size=15" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_coordinator_variables_are_passed_to_jax_explicitly(monkeypatch):
+    import jax
+
+    from freqssm.config import ConfigError
+    from freqssm.parallel import maybe_initialize_distributed
+
+    calls = []
+    monkeypatch.setattr(jax.distributed, "initialize", lambda *a, **k: calls.append((a, k)))
+    for k in (
+        "SLURM_NTASKS",
+        "OMPI_COMM_WORLD_SIZE",
+        "TPU_WORKER_HOSTNAMES",
+        "FREQSSM_DISTRIBUTED",
+    ):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.delenv("JAX_COORDINATOR_ADDRESS", raising=False)
+    maybe_initialize_distributed()
+    assert calls == []  # a single-machine run never waits for a coordinator
+    monkeypatch.setenv("JAX_COORDINATOR_ADDRESS", "127.0.0.1:12345")
+    monkeypatch.setenv("JAX_NUM_PROCESSES", "2")
+    monkeypatch.setenv("JAX_PROCESS_ID", "1")
+    maybe_initialize_distributed()
+    assert calls == [
+        ((), {"coordinator_address": "127.0.0.1:12345", "num_processes": 2, "process_id": 1})
+    ]
+    monkeypatch.delenv("JAX_PROCESS_ID")
+    with pytest.raises(ConfigError, match="JAX_PROCESS_ID"):
+        maybe_initialize_distributed()
+    monkeypatch.setenv("JAX_PROCESS_ID", "one")
+    with pytest.raises(ConfigError, match="whole numbers"):
+        maybe_initialize_distributed()

@@ -49,6 +49,22 @@ def default_data_root() -> str:
     )
 
 
+def tfds_prepare_hint(name: str, data_dir: str | None) -> str:
+    """How to prepare tfds data set ``name`` so that it can be read without TensorFlow.
+
+    Our readers need the array_record format. A data_dir that already holds ``name`` in tfds'
+    default tfrecord format cannot be converted in place (tfds refuses: "File format is already
+    set"), so the hint builds into a fresh folder and points ``data.tfds_dir`` at it.
+    """
+    where = data_dir or "~/tensorflow_datasets"
+    return (
+        f"prepare it once with `pip install tensorflow tensorflow-datasets` (needs network) and "
+        f"`tfds build {name} --data_dir={where} --file_format=array_record`; if {where} already "
+        f"holds {name} as tfrecord, build into a fresh folder instead (`--data_dir=NEW`) and run "
+        "with --config.data.tfds_dir=NEW (README, 'tfds data sets')"
+    )
+
+
 def data_root(cfg: Any) -> Path:
     """``cfg.root`` (``~`` expanded), else :func:`default_data_root`."""
     return Path(os.path.expanduser(str(cfg.get("root", None) or default_data_root())))

@@ -68,7 +68,15 @@ from typing import Any
 import numpy as np
 
 from freqssm.data import noise
-from freqssm.data.base import ArraySource, Batch, DataError, Dataset, Meta, options
+from freqssm.data.base import (
+    ArraySource,
+    Batch,
+    DataError,
+    Dataset,
+    Meta,
+    options,
+    tfds_prepare_hint,
+)
 
 DEFAULT_GRID = (128, 32)
 
@@ -289,11 +297,6 @@ class TfdsImageSource:
         return {"inputs": seqs, "targets": seqs.copy()}
 
 
-def _tfds_build_command(name: str, data_dir: str | None) -> str:
-    where = f" --data_dir={data_dir}" if data_dir else ""
-    return f"tfds build {name}{where} --file_format=array_record"
-
-
 def _subset(n_total: int, n: int | None, rng: np.random.Generator) -> np.ndarray:
     if n is None or n >= n_total:
         return np.arange(n_total)
@@ -311,7 +314,7 @@ def _build_tfds(
         ) from e
     o = options(cfg, DEFAULTS)
     data_dir = o["tfds_dir"] or None
-    cmd = _tfds_build_command(name, data_dir)
+    cmd = tfds_prepare_hint(name, data_dir)
     try:
         builder = tfds.builder(name, data_dir=data_dir)
     except Exception as e:
@@ -319,14 +322,14 @@ def _build_tfds(
     if not builder.is_prepared():
         raise DataError(
             f"tfds dataset {name!r} is not prepared under {builder.data_dir}; "
-            f"prepare it (no download happens at training time) with: {cmd}"
+            f"no download happens at training time: {cmd}"
         )
     try:
         sources = tfds.data_source(name, data_dir=data_dir, download=False)
     except Exception as e:
         raise DataError(
             f"cannot open tfds dataset {name!r} for random access ({e}); "
-            f"it must be prepared in the array_record format: {cmd}"
+            f"it must be in the array_record format: {cmd}"
         ) from e
     if "train" not in sources or "test" not in sources:
         raise DataError(f"tfds dataset {name!r} has splits {sorted(sources)}; need train and test")

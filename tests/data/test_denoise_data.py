@@ -195,7 +195,10 @@ def test_missing_tfds_dataset_names_build_command(tmp_path):
     )
     with pytest.raises(DataError, match=r"tfds build cifar10") as info:
         build(cfg)
-    assert str(tmp_path) in str(info.value)
+    msg = str(info.value)
+    assert str(tmp_path) in msg and "--file_format=array_record" in msg
+    # data prepared as tfrecord cannot be converted in place: the hint builds into a new folder
+    assert "--data_dir=NEW" in msg and "--config.data.tfds_dir=NEW" in msg
     with pytest.raises(DataError):
         build(ml_collections.ConfigDict({**cfg.to_dict(), "source": "no_such_dataset_xyz"}))
 

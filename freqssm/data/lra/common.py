@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from freqssm.data.base import Batch, DataError, Meta, data_root, options
+from freqssm.data.base import Batch, DataError, Meta, data_root, options, tfds_prepare_hint
 
 LRA_URL = "https://storage.googleapis.com/long-range-arena/lra_release.gz"
 _LRA_RELEASE = f"the LRA release (download {LRA_URL}, unpack with `tar -xf lra_release.gz`)"
@@ -166,8 +166,7 @@ def _tfds_splits(name: str, data_dir: str | None, splits: Sequence[str]) -> dict
     """Random-access tfds data sources for ``splits`` under ``data_dir`` (None: tfds' default);
     DataError with the build command."""
     data_dir = data_dir or None
-    where = f" --data_dir={data_dir}" if data_dir else ""
-    fix = f"prepare it with `tfds build {name}{where} --file_format=array_record`"
+    fix = tfds_prepare_hint(name, data_dir)
     try:
         import tensorflow_datasets as tfds
     except ImportError as e:  # pragma: no cover - a declared dependency
