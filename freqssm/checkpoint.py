@@ -125,6 +125,10 @@ class Checkpointer:
                 state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)
             )
             m.save(step, args=args, force=True)
+            if len(managers) > 1 and jax.process_count() > 1:
+                # two managers' collective saves in flight at once time out in orbax's
+                # cross-process barrier: finish one before the next starts
+                m.wait_until_finished()
 
     def steps(self) -> list[int]:
         return sorted(self.last.all_steps())
@@ -352,6 +356,18 @@ class StopSignals:
         self.signum = signum
         if not self.armed:
             raise StartupInterruptedError(signum)
+
+    def agreed(self) -> int | None:
+        """The stop signal as every process sees it: in a multi-process run (a preempted host
+        gets SIGTERM, the others may not) all processes stop, checkpoint and exit at the same
+        step when any of them got a signal. One small all-gather per call there; single-process
+        runs just read :attr:`signum`."""
+        if jax.process_count() == 1:
+            return self.signum
+        from jax.experimental import multihost_utils
+
+        seen = multihost_utils.process_allgather(np.int32(self.signum or 0))
+        return int(np.max(seen)) or None
 
     def __exit__(self, *exc: Any) -> None:
         for s, h in self._old.items():

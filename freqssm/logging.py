@@ -125,3 +125,24 @@ class RunLogger:
                 self.wandb.finish()
             except Exception as e:
                 log.warning("wandb.finish failed (%r)", e)
+
+
+class NullLogger:
+    """The logger of a process other than 0 in a multi-process run: writes nothing, so the run
+    has one metrics file and one wandb run (process 0's)."""
+
+    def __init__(self, workdir: str | Path) -> None:
+        self.workdir = Path(workdir)
+        self.wandb = None
+
+    def log(self, step: int, metrics: dict[str, Any]) -> None:
+        del step, metrics
+
+    def log_images(self, step: int, images: dict[str, str | os.PathLike]) -> None:
+        del step, images
+
+    def summary(self, values: dict[str, Any]) -> None:
+        del values
+
+    def close(self) -> None:
+        pass

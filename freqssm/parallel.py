@@ -39,9 +39,10 @@ class DataParallel:
         )
 
     def put_batch(self, batch: dict) -> dict:
-        """Global numpy batch (identical on every process) -> sharded global jax arrays."""
+        """This process's rows (``self.rows``) of the global numpy batch -> sharded global jax
+        arrays; the data iterators build only these rows (``rows=self.rows``)."""
         return {
-            k: jax.make_array_from_process_local_data(self.batch, np.asarray(v)[self.rows])
+            k: jax.make_array_from_process_local_data(self.batch, np.asarray(v))
             for k, v in batch.items()
         }
 

@@ -36,7 +36,7 @@ from freqssm import evaluators, models, optim, tasks
 from freqssm.checkpoint import Checkpointer, StopSignals, changed_keys, check_resume
 from freqssm.config import validate
 from freqssm.data.base import Meta, eval_batches, train_batches
-from freqssm.logging import RunLogger, jsonable
+from freqssm.logging import NullLogger, RunLogger, jsonable
 from freqssm.parallel import DataParallel, is_main_process, maybe_initialize_distributed
 from freqssm.provenance import provenance
 from freqssm.run import Run, TrainState, build_run, init_state, variables_of
@@ -118,10 +118,12 @@ def evaluate(
     cfg: Any,
     meta: Meta,
     put: Callable[[dict], dict] = lambda b: b,
+    rows: slice = slice(None),
 ) -> dict:
-    """Mean metrics over a split (every example once, or the first ``train.eval_limit``)."""
+    """Mean metrics over a split (every example once, or the first ``train.eval_limit``);
+    this process builds ``rows`` of each batch."""
     total: dict[str, np.ndarray] = {}
-    for batch in eval_batches(source, cfg.data.batch_size, cfg.train.eval_limit):
+    for batch in eval_batches(source, cfg.data.batch_size, cfg.train.eval_limit, rows):
         sums = jax.device_get(eval_step(state, put(batch)))
         for k, v in sums.items():
             total[k] = total.get(k, 0.0) + np.asarray(v, np.float64)
@@ -176,10 +178,13 @@ def _train(
         state, best = dp.replicate(state), progress.get("best")
         log.info("resumed from step %d", int(state.step))
     start = int(state.step)
-    # committed only now that the run has started: a failed start leaves the workdir as it was
-    saved_cfg = {**json.loads(cfg.to_json()), "_provenance": provenance(started)}
-    atomic_write_text(workdir / "config.json", json.dumps(saved_cfg, indent=2))
-    logger = RunLogger(workdir, cfg, resume_step=start if restored is not None else None)
+    # Process 0 writes the run's files, logs and plots; every process trains and checkpoints.
+    main = is_main_process()
+    if main:  # committed only now that the run has started: a failed start leaves it as it was
+        saved_cfg = {**json.loads(cfg.to_json()), "_provenance": provenance(started)}
+        atomic_write_text(workdir / "config.json", json.dumps(saved_cfg, indent=2))
+    resume_step = start if restored is not None else None
+    logger = RunLogger(workdir, cfg, resume_step) if main else NullLogger(workdir)
     cleanup.callback(logger.close)
     if restored is None:
         groups = optim.group_sizes(
@@ -194,7 +199,7 @@ def _train(
             },
         )
     plots = workdir / "plots"
-    if cfg.train.analysis and start == 0:
+    if cfg.train.analysis and start == 0 and main:
         log_frequency_report(state.params, cfg, meta, plots, "init", logger, 0)
 
     train_step = jax.jit(
@@ -208,18 +213,18 @@ def _train(
         in_shardings=(dp.replicated, dp.batch),
         out_shardings=dp.replicated,
     )
-    batches = train_batches(dataset.train, cfg.data.batch_size, cfg.seed, start_step=start)
+    batches = train_batches(dataset.train, cfg.data.batch_size, cfg.seed, start, dp.rows)
     key = tasks.selection_key(meta)
     # a task without a validation split (LRA Text) reports its test split as val
     val_is_test = dataset.val is dataset.test
 
     def evaluate_splits() -> tuple[dict, dict]:
-        val = evaluate(eval_step, state, dataset.val, cfg, meta, dp.put_batch)
+        val = evaluate(eval_step, state, dataset.val, cfg, meta, dp.put_batch, dp.rows)
         if val_is_test:
             return val, val
-        return val, evaluate(eval_step, state, dataset.test, cfg, meta, dp.put_batch)
+        return val, evaluate(eval_step, state, dataset.test, cfg, meta, dp.put_batch, dp.rows)
 
-    train_log = TrainLog(cfg, meta, logger, start, progress)
+    train_log = TrainLog(cfg, meta, logger, start, progress, progress_bar=main)
     val = test = None
     interrupted = None
     cleanup.callback(train_log.close)
@@ -246,13 +251,14 @@ def _train(
                     f"best/test_{key}": best["test"][key],
                 },
             )
-        if is_ckpt or is_best or stop.signum:
+        signum = stop.agreed()
+        if is_ckpt or is_best or signum:
             # the metrics of steps since the last log step travel with the checkpoint, so
             # a resumed run logs the same records as an uninterrupted one
             ckpt_meta = {"step": step, "best": best, **train_log.carry()}
             ckpt.save(step, state, ckpt_meta, best=is_best)
-        if stop.signum:
-            interrupted = stop.signum
+        if signum:
+            interrupted = signum
             break
     if interrupted is not None:
         log.warning(
@@ -274,7 +280,7 @@ def _train(
         "best": best,
         "nonfinite_skipped": int(state.nonfinite),
     }
-    if cfg.train.analysis:
+    if cfg.train.analysis and main:
         results["frequency"] = log_frequency_report(
             state.params, cfg, meta, plots, "final", logger, steps
         )
@@ -286,7 +292,8 @@ def _train(
             steps, {f"task/{k}": v for k, v in task.items() if str(v).endswith(".png")}
         )
     results["_provenance"] = provenance(started)  # this process's wall time, since its start
-    atomic_write_text(workdir / "results.json", json.dumps(jsonable(results), indent=2))
+    if main:
+        atomic_write_text(workdir / "results.json", json.dumps(jsonable(results), indent=2))
     logger.summary({"final": results})
     return results
 

@@ -37,14 +37,22 @@ class TrainLog:
     logged), and ``progress`` (a checkpoint's meta) restores it.
     """
 
-    def __init__(self, cfg: Any, meta: Meta, logger: RunLogger, start: int, progress: dict) -> None:
+    def __init__(
+        self,
+        cfg: Any,
+        meta: Meta,
+        logger: RunLogger,
+        start: int,
+        progress: dict,
+        progress_bar: bool = True,
+    ) -> None:
         self.cfg, self.meta, self.logger = cfg, meta, logger
         self.pending: list[dict] = list(progress.get("pending", []))
         self.in_flight: collections.deque = collections.deque()
         self.skipped_in_a_row = int(progress.get("skipped_in_a_row", 0))
         self.t_last, self.step_last = time.perf_counter(), start
         self.bar = None
-        if cfg.train.progress:
+        if cfg.train.progress and progress_bar:
             from tqdm.auto import tqdm
 
             self.bar = tqdm(

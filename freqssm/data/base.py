@@ -162,13 +162,17 @@ def epoch_permutation(n: int, seed: int, epoch: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(n)
 
 
+ALL_ROWS = slice(None)
+
+
 def train_batches(
-    source: Source, batch_size: int, seed: int, start_step: int = 0
+    source: Source, batch_size: int, seed: int, start_step: int = 0, rows: slice = ALL_ROWS
 ) -> Iterator[Batch]:
     """Endless training batches, reshuffled each epoch, starting at global step ``start_step``.
 
     Batch ``s`` is the same whether the iterator started at 0 or at ``s``, which is what makes
-    resuming mid-epoch exact.
+    resuming mid-epoch exact. ``rows``: the rows of each global batch (of ``batch_size``) to
+    build, e.g. one process's share in a multi-process run; only those examples are read.
     """
     per_epoch = steps_per_epoch(source, batch_size)
     step = start_step
@@ -176,20 +180,23 @@ def train_batches(
         epoch, within = divmod(step, per_epoch)
         order = epoch_permutation(len(source), seed, epoch)
         for b in range(within, per_epoch):
-            yield source.get(np.sort(order[b * batch_size : (b + 1) * batch_size]))
+            yield source.get(np.sort(order[b * batch_size : (b + 1) * batch_size])[rows])
             step += 1
 
 
-def eval_batches(source: Source, batch_size: int, limit: int | None = None) -> Iterator[Batch]:
-    """Every example once (or the first ``limit``), in order, in fixed-size padded batches."""
+def eval_batches(
+    source: Source, batch_size: int, limit: int | None = None, rows: slice = ALL_ROWS
+) -> Iterator[Batch]:
+    """Every example once (or the first ``limit``), in order, in fixed-size padded batches;
+    ``rows`` as in :func:`train_batches`."""
     n = len(source) if limit is None else min(limit, len(source))
     for start in range(0, n, batch_size):
         idx = np.arange(start, min(start + batch_size, n))
         real = len(idx)
         if real < batch_size:  # pad by repeating the last example; mask removes it
             idx = np.concatenate([idx, np.full(batch_size - real, idx[-1])])
-        batch = source.get(idx)
         mask = np.zeros(batch_size, np.float32)
         mask[:real] = 1.0
-        batch["mask"] = mask
+        batch = source.get(idx[rows])
+        batch["mask"] = mask[rows]
         yield batch
