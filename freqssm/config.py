@@ -122,6 +122,7 @@ def base_config() -> ml_collections.ConfigDict:
     c.log.wandb.group = ""
     c.log.wandb.name = ""
     c.log.wandb.quiet = True  # no wandb banner on the console (its errors still show)
+    c.log.wandb.tags = ""  # comma-separated wandb tags (scripts/sweep.py: the sweep and point)
     return c
 
 

@@ -82,7 +82,13 @@ class RunLogger:
                 resume="allow" if resuming else None,
                 reinit="finish_previous",
                 settings=wandb.Settings(silent=bool(w.get("quiet", True))),
+                tags=[t.strip()[:64] for t in str(w.get("tags", "")).split(",") if t.strip()],
             )
+            # Charts use the training step as x axis. It is logged as a value, not as wandb's
+            # own monotonic _step, so a resumed run that logs again from its checkpoint's step
+            # is not dropped as "out of order".
+            self.wandb.define_metric("step")
+            self.wandb.define_metric("*", step_metric="step")
             atomic_write_text(run_id_file, self.wandb.id)
         except Exception as e:  # never let logging stop training
             log.warning("wandb failed to start (%r); continuing with local logs only", e)
@@ -95,7 +101,7 @@ class RunLogger:
         self._file.flush()
         if self.wandb is not None:
             try:
-                self.wandb.log({k: v for k, v in metrics.items()}, step=int(step))
+                self.wandb.log({**metrics, "step": int(step)})
             except Exception as e:
                 log.warning("wandb.log failed (%r); continuing with local logs only", e)
                 self.wandb = None
@@ -107,7 +113,7 @@ class RunLogger:
         try:
             import wandb
 
-            self.wandb.log({k: wandb.Image(str(v)) for k, v in images.items()}, step=int(step))
+            self.wandb.log({**{k: wandb.Image(str(v)) for k, v in images.items()}, "step": step})
         except Exception as e:
             log.warning("wandb image logging failed (%r)", e)
 

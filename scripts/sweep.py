@@ -69,6 +69,9 @@ def command(
     cmd += [f"--config.{k}={v}" for k, v in point.items()]
     cmd += [f"--config.{s}" for s in fixed]
     cmd += [f"--config.log.wandb.group={group}", f"--config.log.wandb.name={workdir.name}"]
+    # tags to filter by in wandb: the sweep's root folder and each key=value of the grid point
+    tags = [f"sweep={workdir.parent}", *(f"{short(k)}={v}" for k, v in point.items())]
+    cmd += [f"--config.log.wandb.tags={','.join(t.replace(',', ';') for t in tags)}"]
     return cmd
 
 

@@ -389,6 +389,7 @@ def test_sweep_writes_a_summary(tmp_path):
     assert len(rows) == 3
     cfg = json.loads((root / "alpha=2" / "config.json").read_text())
     assert cfg["model"]["ssm"]["alpha"] == 2.0 and cfg["log"]["wandb"]["group"] == "sweep"
+    assert cfg["log"]["wandb"]["tags"].split(",") == [f"sweep={root}", "alpha=2"]
     # a second call skips finished runs and still writes the summary
     assert (
         sweep.main(
@@ -511,3 +512,40 @@ def test_console_script_prints_help():
     )
     assert r.returncode == 0, r.stderr
     assert "reduced_untuned" in r.stdout and "usage: freqssm-train" in r.stdout
+
+
+def test_wandb_charts_use_the_training_step_and_carry_tags(tmp_path, monkeypatch):
+    import wandb
+
+    from freqssm.logging import RunLogger
+
+    class FakeRun:
+        id = "abc123"
+
+        def __init__(self, **kw):
+            self.kw, self.metrics, self.logged = kw, [], []
+
+        def define_metric(self, name, step_metric=None):
+            self.metrics.append((name, step_metric))
+
+        def log(self, data, **kw):
+            assert "step" not in kw  # wandb's own monotonic _step would drop a resume's steps
+            self.logged.append(data)
+
+        def finish(self):
+            pass
+
+    runs = []
+    monkeypatch.setattr(wandb, "init", lambda **kw: runs.append(FakeRun(**kw)) or runs[-1])
+    cfg = base_config()
+    cfg.log.wandb.mode, cfg.log.wandb.tags = "offline", "sweep=runs/s, alpha=2,,"
+    logger = RunLogger(tmp_path, cfg)
+    logger.log(7, {"train/loss": 0.5})
+    logger.close()
+    (run,) = runs
+    assert run.kw["tags"] == ["sweep=runs/s", "alpha=2"]
+    assert ("*", "step") in run.metrics
+    assert run.logged == [{"train/loss": 0.5, "step": 7}]
+    # a resumed run continues the same wandb run (its id is kept in the workdir)
+    RunLogger(tmp_path, cfg, resume_step=7).close()
+    assert runs[1].kw["id"] == "abc123" and runs[1].kw["resume"] == "allow"
