@@ -5,8 +5,9 @@
 * :class:`StopSignals`: SIGTERM/SIGINT as a flag the loop checks between steps;
 * :func:`load_run`: a finished or interrupted run from its workdir (newest or best checkpoint).
 
-Layout under ``<workdir>/checkpoints``: ``last/<step>/`` (orbax keeps the newest ``keep``) and
-``best/<step>/`` (only the step with the best validation metric). Each step holds ``state`` (the
+Layout under ``<workdir>/checkpoints``: ``<step>/``, one orbax manager whose preservation policy
+keeps the newest ``keep`` steps and the step with the best validation metric (saved with the
+metric ``best_step``; the newest best is the largest). Each step holds ``state`` (the
 pytree of params, batch-norm statistics, optimizer state and step) and ``meta`` (JSON: best
 metrics so far, the data position, a SHA-256 checksum of the state). Orbax writes a step into a
 temporary folder and renames it when complete, so a run killed mid-save leaves no half-written
@@ -96,26 +97,42 @@ def model_difference(saved: dict[str, tuple], wanted: dict[str, tuple]) -> str:
     return "; ".join(out[:3]) + more
 
 
+def _best_metric(metrics: dict) -> float:
+    return float(metrics.get("best_step", -1))
+
+
 class Checkpointer:
-    """Save/restore training state; ``keep`` = number of recent steps kept."""
+    """Save/restore training state: the newest ``keep`` steps and the best one, in one manager."""
 
     def __init__(self, directory: str | Path, keep: int = 2) -> None:
         self.directory = Path(directory).absolute()
-        opts = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True)
-        self.last = ocp.CheckpointManager(self.directory / "last", options=opts)
-        best_opts = ocp.CheckpointManagerOptions(max_to_keep=1, create=True)
-        self.best = ocp.CheckpointManager(self.directory / "best", options=best_opts)
+        if (self.directory / "last").is_dir() or (self.directory / "best").is_dir():
+            raise CheckpointError(
+                f"{self.directory} holds checkpoints in the earlier last/ and best/ layout; move "
+                f"them up with `mv {self.directory}/last/* {self.directory}/ && rm -r "
+                f"{self.directory}/last {self.directory}/best` (the best step is then only kept "
+                "if it is among the newest) and rerun"
+            )
+        policy = ocp.checkpoint_managers.AnyPreservationPolicy(
+            [
+                ocp.checkpoint_managers.LatestN(n=keep),
+                # A best save carries its step as metric, every other save -1: the newest
+                # best has the largest
+                ocp.checkpoint_managers.BestN(get_metric_fn=_best_metric, n=1),
+            ]
+        )
+        opts = ocp.CheckpointManagerOptions(
+            create=True, preservation_policy=policy, best_fn=_best_metric, best_mode="max"
+        )
+        self.manager = ocp.CheckpointManager(self.directory, options=opts)
 
     def save(self, step: int, state: Any, meta: dict, best: bool = False) -> None:
         """Save ``state`` (a pytree) and ``meta`` (JSON-serialisable) at ``step`` (asynchronous);
-        ``meta`` gets the state's checksum."""
+        ``meta`` gets the state's checksum. ``best``: the step has the best validation metric so
+        far, and is kept until a later best replaces it."""
         meta = {**meta, "checksum": state_checksum(state)}
-        managers = [self.last, self.best] if best else [self.last]
+        m = self.manager
         with self._disk_errors():
-            self._save(managers, step, state, meta)
-
-    def _save(self, managers: list, step: int, state: Any, meta: dict) -> None:
-        for m in managers:
             # A step can exist already when a run resumed from an older step after finding a
             # newer one unreadable: the recomputed state replaces it.
             if step in m.all_steps():
@@ -124,14 +141,10 @@ class Checkpointer:
             args = ocp.args.Composite(
                 state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)
             )
-            m.save(step, args=args, force=True)
-            if len(managers) > 1 and jax.process_count() > 1:
-                # two managers' collective saves in flight at once time out in orbax's
-                # cross-process barrier: finish one before the next starts
-                m.wait_until_finished()
+            m.save(step, args=args, metrics={"best_step": step if best else -1}, force=True)
 
     def steps(self) -> list[int]:
-        return sorted(self.last.all_steps())
+        return sorted(self.manager.all_steps())
 
     def restore_latest(
         self, abstract_state: Any, changed: Sequence[str] = ()
@@ -147,7 +160,7 @@ class Checkpointer:
         errors = []
         for step in reversed(self.steps()):
             try:
-                restored = self.last.restore(
+                restored = self.manager.restore(
                     step,
                     args=ocp.args.Composite(
                         state=ocp.args.StandardRestore(abstract_state), meta=ocp.args.JsonRestore()
@@ -164,7 +177,7 @@ class Checkpointer:
                         log.warning("resumed from step %d; newer checkpoints were unusable", step)
                     return restored["state"], meta
                 reason = "its state does not match the checksum saved with it"
-            msg = f"checkpoint step {step} in {self.directory / 'last'} is unusable ({reason})"
+            msg = f"checkpoint step {step} in {self.directory} is unusable ({reason})"
             log.warning(msg[:300] + "; falling back to the previous one")
             errors.append(f"step {step}")
             self._quarantine(step)
@@ -184,7 +197,7 @@ class Checkpointer:
             isinstance(e, OSError) and e.errno in _ENVIRONMENT_ERRNOS
         ):
             raise CheckpointError(
-                f"cannot read checkpoint step {step} in {self.directory / 'last'}: {e}; "
+                f"cannot read checkpoint step {step} in {self.directory}: {e}; "
                 "nothing was changed (fix the cause and rerun the same command)"
             ) from e
         if not changed:  # the config it was written with: the checkpoint itself is damaged
@@ -205,7 +218,7 @@ class Checkpointer:
         level = absl_logging.get_verbosity()
         absl_logging.set_verbosity(absl_logging.ERROR)  # orbax warns about a missing file here
         try:
-            md = ocp.StandardCheckpointer().metadata(self.directory / "last" / str(step) / "state")
+            md = ocp.StandardCheckpointer().metadata(self.directory / str(step) / "state")
             tree = getattr(md, "item_metadata", md)
             return {"state." + k: v for k, v in _shapes(tree).items()}
         except Exception:
@@ -215,34 +228,39 @@ class Checkpointer:
 
     def _quarantine(self, step: int) -> None:
         # Move the unreadable step aside (kept for inspection) so the resumed run can save it anew.
-        src = self.directory / "last" / str(step)
+        src = self.directory / str(step)
         dst = self.directory / f"corrupt-{step}-{int(time.time())}"
         with contextlib.suppress(OSError):
             src.rename(dst)
             log.warning("moved the unreadable checkpoint to %s", dst)
-        self.last.reload()
+        self.manager.reload()
+
+    def best_step(self) -> int | None:
+        """The step saved as the best by validation (the newest such save), None if none."""
+        step = self.manager.best_step()
+        if step is None or _best_metric(self.manager.metrics(step) or {}) < 0:
+            return None
+        return step
 
     def restore_best(self, abstract_state: Any) -> Any:
         """The state of the best checkpoint (by validation); FileNotFoundError if there is none."""
-        steps = sorted(self.best.all_steps())
-        if not steps:
-            raise FileNotFoundError(f"no best checkpoint in {self.directory / 'best'}")
+        step = self.best_step()
+        if step is None:
+            raise FileNotFoundError(f"no best checkpoint in {self.directory}")
         args = ocp.args.Composite(state=ocp.args.StandardRestore(abstract_state))
-        return self.best.restore(steps[-1], args=args)["state"]
+        return self.manager.restore(step, args=args)["state"]
 
     def wait(self) -> None:
         """Block until pending asynchronous saves are on disk."""
         with self._disk_errors():
-            self.last.wait_until_finished()
-            self.best.wait_until_finished()
+            self.manager.wait_until_finished()
 
     def close(self) -> None:
         try:
             self.wait()
         finally:
             with self._disk_errors():
-                self.last.close()
-                self.best.close()
+                self.manager.close()
 
     @contextlib.contextmanager
     def _disk_errors(self) -> Any:

@@ -42,7 +42,7 @@ def main() -> None:
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate()
     t_end = time.perf_counter()
-    steps = sorted(int(p.name) for p in (Path(workdir) / "checkpoints" / "last").glob("[0-9]*"))
+    steps = sorted(int(p.name) for p in (Path(workdir) / "checkpoints").glob("[0-9]*"))
     out = {
         "signal_after_s": round(t_sig - t_start, 1),
         "stop_took_s": round(t_end - t_sig, 1),

@@ -154,7 +154,7 @@ def test_corrupt_latest_checkpoint_falls_back_to_previous(tmp_path, caplog, smok
     train_and_evaluate(cfg, tmp_path)
     ck = Checkpointer(tmp_path / "checkpoints", keep=3)
     assert ck.steps() == [10, 20]
-    for f in (tmp_path / "checkpoints" / "last" / "20" / "state").rglob("*"):
+    for f in (tmp_path / "checkpoints" / "20" / "state").rglob("*"):
         if f.is_file():
             f.write_bytes(b"garbage")
     cfg2 = smoke(**{"train.steps": 20, "train.keep": 3})
@@ -201,7 +201,7 @@ def test_missing_data_is_one_line_and_exit_2(tmp_path):
 
 def test_half_written_checkpoint_is_ignored(tmp_path, smoke):
     train_and_evaluate(smoke(**{"train.steps": 10}), tmp_path)
-    last = tmp_path / "checkpoints" / "last"
+    last = tmp_path / "checkpoints"
     # what a save interrupted mid-write leaves: a temporary folder, and a step folder with no data
     (last / "20.orbax-checkpoint-tmp-1234" / "state").mkdir(parents=True)
     (last / "20.orbax-checkpoint-tmp-1234" / "state" / "junk").write_bytes(b"\0" * 10)

@@ -193,7 +193,7 @@ def test_a_run_whose_checkpoints_are_all_unusable_stops_and_says_so(tmp_path, sm
     cfg = smoke(**{"train.steps": 4, "train.eval_every": 4, "train.checkpoint_every": 2})
     train_and_evaluate(cfg, tmp_path)
     (tmp_path / "results.json").unlink()
-    for f in (tmp_path / "checkpoints" / "last").rglob("*"):
+    for f in (tmp_path / "checkpoints").rglob("*"):
         if f.is_file() and "state" in f.parts:
             f.write_bytes(b"garbage")
     for _ in range(2):  # and again on the rerun: never a silent restart from step 0
@@ -209,7 +209,7 @@ def test_checksum_mismatch_is_detected_and_falls_back(tmp_path):
     ck.save(2, jax.tree.map(lambda a: a + 1, state), {"step": 2})
     ck.close()
     # a byte of step 2's data changed after it was written (the checksum no longer matches)
-    meta_file = next((tmp_path / "checkpoints" / "last" / "2" / "meta").glob("metadata"))
+    meta_file = next((tmp_path / "checkpoints" / "2" / "meta").glob("metadata"))
     meta = json.loads(meta_file.read_text())
     meta["checksum"] = "0" * 64
     meta_file.write_text(json.dumps(meta))
@@ -228,7 +228,7 @@ def test_a_flipped_byte_in_the_array_data_is_never_restored_silently(tmp_path):
     ck.save(2, {"w": state["w"] * 2}, {"step": 2})
     ck.close()
     data = max(
-        (p for p in (tmp_path / "checkpoints" / "last" / "2" / "state").rglob("*") if p.is_file()),
+        (p for p in (tmp_path / "checkpoints" / "2" / "state").rglob("*") if p.is_file()),
         key=lambda p: p.stat().st_size,
     )
     raw = bytearray(data.read_bytes())
@@ -473,3 +473,38 @@ def test_writes_finishing_after_a_failed_save_are_not_printed(tmp_path, mode):
     assert r.returncode == 0, r.stderr
     assert "a different failure" in r.stderr and "end" in r.stderr
     assert ("Event loop is closed" in r.stderr) == (mode == "default"), r.stderr
+
+
+def test_one_manager_keeps_the_newest_steps_and_the_best(tmp_path):
+    """keep=2 plus the best by validation, also across a restart (the best's mark is on disk)."""
+    state = lambda s: {"w": np.full(3, float(s), np.float32)}  # noqa: E731
+    ck = Checkpointer(tmp_path / "ck", keep=2)
+    for s in range(1, 7):
+        ck.save(s, state(s), {"step": s}, best=s in (1, 2))
+    ck.wait()
+    assert ck.steps() == [2, 5, 6] and ck.best_step() == 2
+    np.testing.assert_array_equal(ck.restore_best(state(0))["w"], state(2)["w"])
+    ck.close()
+    again = Checkpointer(tmp_path / "ck", keep=2)  # a resumed run
+    assert again.best_step() == 2
+    for s in (7, 8):
+        again.save(s, state(s), {"step": s})
+    again.wait()
+    assert again.steps() == [2, 7, 8]
+    again.save(9, state(9), {"step": 9}, best=True)  # a new best replaces the old one
+    again.wait()
+    assert again.steps() == [8, 9] and again.best_step() == 9
+    restored, meta = again.restore_latest(state(0))
+    assert meta["step"] == 9 and float(restored["w"][0]) == 9.0
+    again.close()
+    fresh = Checkpointer(tmp_path / "none")
+    assert fresh.best_step() is None
+    with pytest.raises(FileNotFoundError):
+        fresh.restore_best(state(0))
+    fresh.close()
+
+
+def test_the_earlier_last_best_layout_is_one_line(tmp_path):
+    (tmp_path / "checkpoints" / "last" / "10").mkdir(parents=True)
+    with pytest.raises(CheckpointError, match=r"mv .*/last/\*"):
+        Checkpointer(tmp_path / "checkpoints")

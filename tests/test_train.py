@@ -300,7 +300,7 @@ def test_smoke_run_writes_everything(tmp_path, smoke):
     assert any("val/loss" in r for r in recs) and any("train/loss" in r for r in recs)
     assert res["step"] == 20 and set(res["test"]) >= {"loss", "mse_low", "mse_moderate", "mse_high"}
     assert res["best"]["step"] in (10, 20)
-    assert sorted(p.name for p in (tmp_path / "checkpoints" / "last").iterdir()) == ["10", "20"]
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["10", "20"]
     assert {p.name for p in (tmp_path / "plots").iterdir()} >= {
         "eigs_init.png",
         "transfer_init.png",
