@@ -61,6 +61,11 @@ class RunLogger:
         self._file = self.metrics_path.open("a")
         self.wandb = None
         self._start_wandb(config, resume_step is not None)
+        if resume_step is not None and self.wandb is not None:
+            # A killed process loses what wandb had not yet written; metrics.jsonl has every
+            # record up to the checkpoint. Sending them again makes this segment's wandb run
+            # complete up to its start (charts are keyed by "step", so nothing is out of order).
+            self._replay(kept)
 
     def _start_wandb(self, config: Any, resuming: bool) -> None:
         w = config.log.wandb
@@ -92,6 +97,14 @@ class RunLogger:
             atomic_write_text(run_id_file, self.wandb.id)
         except Exception as e:  # never let logging stop training
             log.warning("wandb failed to start (%r); continuing with local logs only", e)
+            self.wandb = None
+
+    def _replay(self, records: list[dict]) -> None:
+        try:
+            for rec in records:
+                self.wandb.log(rec)
+        except Exception as e:
+            log.warning("wandb.log failed (%r); continuing with local logs only", e)
             self.wandb = None
 
     def log(self, step: int, metrics: dict[str, Any]) -> None:

@@ -541,11 +541,14 @@ def test_wandb_charts_use_the_training_step_and_carry_tags(tmp_path, monkeypatch
     cfg.log.wandb.mode, cfg.log.wandb.tags = "offline", "sweep=runs/s, alpha=2,,"
     logger = RunLogger(tmp_path, cfg)
     logger.log(7, {"train/loss": 0.5})
+    logger.log(9, {"train/loss": 0.4})  # after the checkpoint a resume starts from
     logger.close()
     (run,) = runs
     assert run.kw["tags"] == ["sweep=runs/s", "alpha=2"]
     assert ("*", "step") in run.metrics
-    assert run.logged == [{"train/loss": 0.5, "step": 7}]
-    # a resumed run continues the same wandb run (its id is kept in the workdir)
+    assert run.logged == [{"train/loss": 0.5, "step": 7}, {"train/loss": 0.4, "step": 9}]
+    # a resumed run continues the same wandb run (its id is kept in the workdir) and sends every
+    # local record up to its checkpoint again (what a killed process had not flushed)
     RunLogger(tmp_path, cfg, resume_step=7).close()
     assert runs[1].kw["id"] == "abc123" and runs[1].kw["resume"] == "allow"
+    assert runs[1].logged == [{"step": 7, "train/loss": 0.5}]
