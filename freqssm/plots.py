@@ -118,10 +118,16 @@ def plot_transfer(
     axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
     tiny = np.finfo(np.float64).tiny  # keeps exact zeros plottable on the log axis
     for ax, (name, filt) in zip(axes, panels, strict=True):
+        betas = []  # the exponents this panel applies, for its title
         for i, (p, sub) in enumerate(layers):
-            if filt is not None and "sobolev_beta" in sub:
-                filt = (np.asarray(sub["sobolev_beta"]), filt[1], filt[2])
-            mag = analysis.transfer_magnitude(sub, grid, discrete=discrete, sobolev=filt, **kw)
+            layer_filt = filt
+            if filt is not None and "sobolev_beta" in sub:  # a learned per-feature exponent
+                layer_filt = (np.asarray(sub["sobolev_beta"]), filt[1], filt[2])
+            if layer_filt is not None:
+                betas.append(np.reshape(layer_filt[0], -1))
+            mag = analysis.transfer_magnitude(
+                sub, grid, discrete=discrete, sobolev=layer_filt, **kw
+            )
             mag = np.maximum(mag, tiny)
             (line,) = ax.plot(x, mag.mean(axis=1), lw=1.2, label=_label(i, p))
             ax.fill_between(x, mag.min(axis=1), mag.max(axis=1), color=line.get_color(), alpha=0.2)
@@ -143,7 +149,10 @@ def plot_transfer(
             ax.text(0.5, 0.5, "no SSM layers", ha="center", va="center", transform=ax.transAxes)
         ax.set_yscale("log")
         ax.set_title(
-            name if filt is None else f"{name}, β={_beta_text(filt[0])}", fontsize="medium"
+            name
+            if filt is None
+            else f"{name}, β={_beta_text(np.concatenate(betas or [[filt[0]]]))}",
+            fontsize="medium",
         )
         if discrete:
             ax.set_xlim(0.0, 1.0)
