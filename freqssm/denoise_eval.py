@@ -135,7 +135,7 @@ def _band_of(theta: np.ndarray, band: tuple[float, float]) -> np.ndarray:
     return (f >= band[0]) & (f <= band[1]) & (theta > 0)
 
 
-def evaluate(cfg: Any, predict: Predict, dataset: Dataset, workdir: str | Path) -> dict:
+def evaluate(cfg: Any, predict: Predict, dataset: Dataset, workdir: str | Path | None) -> dict:
     """Denoising metrics on the test split; writes the example figure, |H| plot and arrays.
 
     Args:
@@ -143,14 +143,13 @@ def evaluate(cfg: Any, predict: Predict, dataset: Dataset, workdir: str | Path) 
         images to draw, default 3).
       predict: numpy (B, L, C) float32 -> (B, L, C) outputs of the trained model.
       dataset: the denoising Dataset (its ``test`` split is used whole).
-      workdir: where the files go.
+      workdir: where the files go; None writes nothing (the processes of a multi-process run
+        other than process 0 compute the same metrics but leave the files to it).
 
     Returns:
-      flat dict: floats (metrics above) and the paths ``examples_png``, ``transfer_png``,
-      ``arrays_npz``.
+      flat dict: floats (metrics above) and, when files were written, the paths
+      ``examples_png``, ``transfer_png``, ``arrays_npz``.
     """
-    workdir = Path(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
     d = cfg.data
     meta = dataset.meta
     grid = tuple(int(g) for g in meta.extra.get("grid", d.get("grid")))
@@ -200,7 +199,11 @@ def evaluate(cfg: Any, predict: Predict, dataset: Dataset, workdir: str | Path) 
     theta, gain = impulse_gain(predict, clean.shape[1], channels)
     for name, band in (("low", low_band), ("high", high_band)):
         res[f"gain2_{name}_band"] = float(np.mean(gain[_band_of(theta, band)] ** 2))
+    if workdir is None:
+        return res
 
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
     arrays = workdir / "denoise_arrays.npz"
     np.savez_compressed(
         arrays,

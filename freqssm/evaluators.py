@@ -2,7 +2,9 @@
 
 An evaluator is ``fn(cfg, predict, dataset, workdir) -> dict``: ``predict`` maps a numpy batch of
 inputs to the trained model's outputs (eval mode), and the evaluator may write files (images,
-tables) under ``workdir``. Its metrics land in ``results.json`` under ``"task"`` and in the logs.
+tables) under ``workdir``; ``workdir=None`` asks for the metrics alone (every process of a
+multi-process run evaluates, because the model's calls are collective; only process 0 writes).
+Its metrics land in ``results.json`` under ``"task"`` and in the logs.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ EVALUATORS: dict[str, str] = {
 }
 
 
-def run(cfg: Any, predict: Predict, dataset: Dataset, workdir: Path) -> dict:
+def run(cfg: Any, predict: Predict, dataset: Dataset, workdir: Path | None) -> dict:
     """The output of the evaluator named by ``train.evaluator``, or {} when it is "" (none)."""
     name = cfg.train.get("evaluator", "")
     if not name:

@@ -48,7 +48,9 @@ def main(argv: list[str]) -> int:
         f"checkpoints: {wd / 'checkpoints'}"
     )
     if config.log.wandb.mode == "offline":  # wandb's own banner is off (log.wandb.quiet)
-        print(f"  wandb (offline): `wandb sync {wd / 'wandb'}/offline-run-*` uploads it")
+        # the newest offline folder holds the whole history, resumed segments included
+        newest = (wd / "wandb" / "latest-run").resolve()
+        print(f"  wandb (offline): `wandb sync {newest}` uploads it")
     return 0
 
 

@@ -284,7 +284,7 @@ def _train(
         results["frequency"] = log_frequency_report(
             state.params, cfg, meta, plots, "final", logger, steps
         )
-    task = evaluators.run(cfg, _predictor(run, state), dataset, workdir)
+    task = evaluators.run(cfg, _predictor(run, state), dataset, workdir if main else None)
     if task:
         results["task"] = task
         logger.log(steps, {f"task/{k}": v for k, v in task.items() if isinstance(v, (int, float))})

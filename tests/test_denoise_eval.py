@@ -121,6 +121,17 @@ def test_evaluate_on_known_filters(tmp_path, dataset):
         assert z["clean"].shape == (2, 128, 3) and z["gain"].shape[1] == 3
 
 
+def test_evaluate_without_workdir_writes_nothing(tmp_path, dataset, monkeypatch):
+    """Processes other than 0 of a multi-process run: the same metrics, no files."""
+    cfg = _denoise_cfg()
+    monkeypatch.chdir(tmp_path)
+    half = lambda x: 0.5 * np.asarray(x, np.float64)  # noqa: E731
+    res = evaluate(cfg, half, dataset, None)
+    ref = evaluate(cfg, half, dataset, tmp_path / "ref")
+    assert {k: v for k, v in ref.items() if not k.endswith(("_png", "_npz"))} == res
+    assert [p.name for p in tmp_path.iterdir()] == ["ref"]
+
+
 _EVALUATED: dict = {}
 
 
