@@ -283,6 +283,8 @@ RESUME_SAFE_PREFIXES = (
     "train.progress",
     "train.analysis",
     "train.max_inflight",
+    "train.steps_per_call",
+    "train.prefetch",
     "train.max_skipped",
     "data.root",
 )

@@ -110,7 +110,9 @@ def base_config() -> ml_collections.ConfigDict:
     )
     t.skip_nonfinite = False
     t.max_skipped = 100  # with skip_nonfinite: stop after this many consecutive skipped steps
-    t.max_inflight = 1  # steps dispatched ahead of the finished ones (bounds a stop's delay)
+    t.max_inflight = 1  # calls dispatched ahead of the finished ones (bounds a stop's delay)
+    t.steps_per_call = 1  # optimizer steps per jitted call (lax.scan); calls end at log/eval/ckpt
+    t.prefetch = 2  # calls' batches built and placed on the devices ahead by a thread; 0: none
     t.analysis = True  # eigenvalue and |G| plots at start and end
     t.evaluator = ""  # a task evaluation at the end (freqssm.evaluators), e.g. "denoise"
     t.progress = True
@@ -271,8 +273,10 @@ def validate(c: ml_collections.ConfigDict) -> None:
         "keep",
         "max_skipped",
         "max_inflight",
+        "steps_per_call",
     ):
         _require(t[key] >= 1, f"train.{key}", t[key], "must be >= 1")
+    _require(t.prefetch >= 0, "train.prefetch", t.prefetch, "must be >= 0 (0: no prefetching)")
     _require(t.resume in ("auto", "force", "never"), "train.resume", t.resume, "auto/force/never")
     from freqssm.evaluators import EVALUATORS
 

@@ -32,6 +32,7 @@ class DataParallel:
         # out_sharding for every gather, e.g. the embedding lookup).
         self.mesh = jax.make_mesh((n,), ("data",), axis_types=(jax.sharding.AxisType.Auto,))
         self.batch = NamedSharding(self.mesh, PartitionSpec("data"))
+        self.stacked = NamedSharding(self.mesh, PartitionSpec(None, "data"))  # (n, B, ...)
         self.replicated = NamedSharding(self.mesh, PartitionSpec())
         self.rows = slice(
             jax.process_index() * global_batch // jax.process_count(),
@@ -43,6 +44,14 @@ class DataParallel:
         arrays; the data iterators build only these rows (``rows=self.rows``)."""
         return {
             k: jax.make_array_from_process_local_data(self.batch, np.asarray(v))
+            for k, v in batch.items()
+        }
+
+    def put_stacked(self, batch: dict) -> dict:
+        """:meth:`put_batch` for ``n`` stacked batches: arrays (n, rows, ...) -> (n, B, ...)
+        sharded along the batch axis (the input of a multi-step call)."""
+        return {
+            k: jax.make_array_from_process_local_data(self.stacked, np.asarray(v))
             for k, v in batch.items()
         }
 

@@ -36,6 +36,7 @@ from freqssm import evaluators, models, optim, tasks
 from freqssm.checkpoint import Checkpointer, StopSignals, changed_keys, check_resume
 from freqssm.config import validate
 from freqssm.data.base import Meta, eval_batches, train_batches
+from freqssm.feed import Feed, call_sizes
 from freqssm.logging import NullLogger, RunLogger, jsonable
 from freqssm.parallel import DataParallel, is_main_process, maybe_initialize_distributed
 from freqssm.provenance import provenance
@@ -91,6 +92,16 @@ def make_train_step(run: Run, cfg: Any) -> Callable:
         return new, metrics
 
     return step_fn
+
+
+def make_multi_step(step_fn: Callable) -> Callable:
+    """(state, batches stacked to (n, B, ...)) -> (state, metrics stacked to (n, ...)): ``n``
+    steps of ``step_fn`` in one call (``lax.scan``), so that the host dispatches once per call."""
+
+    def multi_fn(state: TrainState, batches: dict) -> tuple[TrainState, dict]:
+        return jax.lax.scan(step_fn, state, batches)
+
+    return multi_fn
 
 
 def make_eval_step(run: Run) -> Callable:
@@ -202,9 +213,16 @@ def _train(
     if cfg.train.analysis and start == 0 and main:
         log_frequency_report(state.params, cfg, meta, plots, "init", logger, 0)
 
+    step_fn = make_train_step(run, cfg)
     train_step = jax.jit(
-        make_train_step(run, cfg),
+        step_fn,
         in_shardings=(dp.replicated, dp.batch),
+        out_shardings=(dp.replicated, dp.replicated),
+        donate_argnums=0,
+    )
+    train_steps = jax.jit(  # several steps per call (train.steps_per_call)
+        make_multi_step(step_fn),
+        in_shardings=(dp.replicated, dp.stacked),
         out_shardings=(dp.replicated, dp.replicated),
         donate_argnums=0,
     )
@@ -213,7 +231,13 @@ def _train(
         in_shardings=(dp.replicated, dp.batch),
         out_shardings=dp.replicated,
     )
+    t = cfg.train
+    sizes = call_sizes(
+        start, steps, int(t.steps_per_call), (t.log_every, t.eval_every, t.checkpoint_every)
+    )
     batches = train_batches(dataset.train, cfg.data.batch_size, cfg.seed, start, dp.rows)
+    feed = Feed(batches, sizes, dp.put_batch, dp.put_stacked, depth=int(t.prefetch))
+    cleanup.callback(feed.close)  # on every exit: stops the thread that builds batches ahead
     key = tasks.selection_key(meta)
     # a task without a validation split (LRA Text) reports its test split as val
     val_is_test = dataset.val is dataset.test
@@ -229,9 +253,16 @@ def _train(
     interrupted = None
     cleanup.callback(train_log.close)
     stop.arm()
-    for step in range(start + 1, steps + 1):
-        state, metrics = train_step(state, dp.put_batch(next(batches)))
-        train_log.add(metrics)
+    step = start
+    # Each call runs n steps; logging, evaluation, checkpoints and signals come between calls.
+    for n, batch in feed:
+        if n == 1:
+            state, metrics = train_step(state, batch)
+            train_log.add(metrics)
+        else:
+            state, metrics = train_steps(state, batch)
+            train_log.add(metrics, n)
+        step += n
         is_eval = step % cfg.train.eval_every == 0 or step == steps
         is_ckpt = step % cfg.train.checkpoint_every == 0 or step == steps
         if step % cfg.train.log_every == 0 or is_eval or is_ckpt:

@@ -1,6 +1,6 @@
 """What the training loop logs: per-step metrics and the frequency reports at start and end.
 
-:class:`TrainLog` keeps a bounded number of dispatched steps in flight, logs the means of the
+:class:`TrainLog` keeps a bounded number of dispatched calls in flight, logs the means of the
 steps since the last log step, stops the run at non-finite steps (:class:`NonFiniteError`) and
 drives the progress bar. :func:`log_frequency_report` writes and logs a run's eigenvalue and |G|
 plots and their summary numbers.
@@ -26,15 +26,16 @@ class NonFiniteError(FloatingPointError):
 
 
 class TrainLog:
-    """The per-step metrics: a bounded number of steps in flight, their means at log steps.
+    """The per-step metrics: a bounded number of calls in flight, their means at log steps.
 
-    ``add`` takes a dispatched step's metrics (still on the device) and then waits until no more
-    than ``train.max_inflight`` steps are unfinished, so that a stop signal is honoured within
-    about a step and the progress bar and steps/s count finished steps. ``flush`` logs the means
-    of the steps since the last log step; it raises :class:`NonFiniteError` at the first
-    non-finite step unless ``train.skip_nonfinite``, and then after ``train.max_skipped``
-    consecutive skipped steps. ``carry`` is what a checkpoint keeps of this (the steps not yet
-    logged), and ``progress`` (a checkpoint's meta) restores it.
+    ``add`` takes a dispatched call's metrics (still on the device: one step's, or ``n`` steps'
+    stacked along a leading axis) and then waits until no more than ``train.max_inflight`` calls
+    are unfinished, so that a stop signal is honoured within about a call and the progress bar
+    and steps/s count finished steps. ``flush`` logs the means of the steps since the last log
+    step; it raises :class:`NonFiniteError` at the first non-finite step unless
+    ``train.skip_nonfinite``, and then after ``train.max_skipped`` consecutive skipped steps.
+    ``carry`` is what a checkpoint keeps of this (the steps not yet logged, one dict per step),
+    and ``progress`` (a checkpoint's meta) restores it.
     """
 
     def __init__(
@@ -47,7 +48,10 @@ class TrainLog:
         progress_bar: bool = True,
     ) -> None:
         self.cfg, self.meta, self.logger = cfg, meta, logger
-        self.pending: list[dict] = list(progress.get("pending", []))
+        # (metrics, n): n None for one step's metrics, else n steps' stacked along axis 0
+        self.pending: list[tuple[dict, int | None]] = [
+            (m, None) for m in progress.get("pending", [])
+        ]
         self.in_flight: collections.deque = collections.deque()
         self.skipped_in_a_row = int(progress.get("skipped_in_a_row", 0))
         self.t_last, self.step_last = time.perf_counter(), start
@@ -62,21 +66,32 @@ class TrainLog:
                 dynamic_ncols=True,
             )
 
-    def add(self, metrics: dict) -> None:
-        self.pending.append(metrics)
-        self.in_flight.append(metrics["ok"])
+    def add(self, metrics: dict, n: int | None = None) -> None:
+        """A dispatched call's metrics: one step's (``n`` None) or ``n`` steps' stacked."""
+        self.pending.append((metrics, n))
+        self.in_flight.append((metrics["ok"], n or 1))
         while len(self.in_flight) > int(self.cfg.train.max_inflight):
-            self._finished(self.in_flight.popleft())
+            self._finished(*self.in_flight.popleft())
 
-    def _finished(self, ok: jax.Array) -> None:
+    def _finished(self, ok: jax.Array, n: int) -> None:
         jax.block_until_ready(ok)
         if self.bar is not None:
-            self.bar.update(1)
+            self.bar.update(n)
+
+    def _host_steps(self) -> list[dict]:
+        """The pending metrics on the host, one dict per step."""
+        host = jax.device_get([m for m, _ in self.pending])
+        steps = []
+        for m, (_, n) in zip(host, self.pending, strict=True):
+            if n is None:
+                steps.append(m)
+            else:
+                steps.extend({k: v[i] for k, v in m.items()} for i in range(n))
+        return steps
 
     def carry(self) -> dict:
         """The host values of the steps not yet logged and the skip counts (for a checkpoint)."""
-        host = jax.device_get(self.pending)
-        pending = [{k: np.asarray(v).tolist() for k, v in m.items()} for m in host]
+        pending = [{k: np.asarray(v).tolist() for k, v in m.items()} for m in self._host_steps()]
         return {
             "pending": pending,
             "skipped_in_a_row": self.skipped_in_a_row,
@@ -85,10 +100,10 @@ class TrainLog:
     def flush(self, step: int, nonfinite: jax.Array) -> None:
         """Log the steps since the last flush; ``nonfinite``: the run's skipped-step count."""
         while self.in_flight:
-            self._finished(self.in_flight.popleft())
+            self._finished(*self.in_flight.popleft())
         if not self.pending:
             return
-        host = jax.device_get(self.pending)
+        host = self._host_steps()
         self.pending = []
         for i, m in enumerate(host):
             bad = step - len(host) + i + 1
