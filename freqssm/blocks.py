@@ -23,6 +23,20 @@ NORMS = ("batch", "layer", "none")
 DROPOUT_SITES = ("pre_act", "post_act", "post_glu")
 GELUS = ("tanh", "erf")
 GLU_INITS = ("lecun", "torch")
+# model.dense_dtype: the compute dtype of the dense maps (parameters stay float32)
+DENSE_DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
+# low-precision operands, float32 accumulation and result (so the bias add and the reduction
+# that gives the bias gradient run in float32: a bf16 sum over B·L rows loses percents)
+_DOT_F32 = functools.partial(jax.lax.dot_general, preferred_element_type=jnp.float32)
+
+
+def dense_kwargs(dense_dtype: str) -> dict[str, Any]:
+    """``nn.Dense`` arguments for ``model.dense_dtype``: {} for float32 (Flax's default);
+    otherwise inputs and kernel cast to that dtype, products accumulated in float32, float32
+    output. Parameters stay float32 either way."""
+    if dense_dtype == "float32":
+        return {}
+    return {"dtype": DENSE_DTYPES[dense_dtype], "dot_general": _DOT_F32}
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
@@ -96,6 +110,9 @@ class SequenceBlock(nn.Module):
       gelu: "tanh" (the tanh approximation, Flax's default) or "erf" (exact, PyTorch's default).
       glu_init: the GLU's dense maps, "lecun" (Flax's lecun-normal kernel, zero bias) or "torch"
         (PyTorch's default for the authors' H -> 2H 1x1 convolution; :func:`torch_linear_init`).
+      dense_dtype: "float32" or "bfloat16": the GLU's dense maps multiply in this dtype and
+        accumulate in float32 (:func:`dense_kwargs`); parameters, outputs, the SSM, norms and
+        residual stream stay float32.
     """
 
     ssm: Callable[..., nn.Module]
@@ -108,6 +125,7 @@ class SequenceBlock(nn.Module):
     glu_init: str = "lecun"
     residual: bool = True
     param_dtype: Dtype = jnp.float32
+    dense_dtype: str = "float32"
 
     def branch(
         self,
@@ -156,7 +174,9 @@ class SequenceBlock(nn.Module):
         def drop(site: str, z: jax.Array) -> jax.Array:
             return dropout(z) if site in self.dropout_sites else z
 
-        dense = functools.partial(nn.Dense, H, param_dtype=self.param_dtype)
+        dense = functools.partial(
+            nn.Dense, H, param_dtype=self.param_dtype, **dense_kwargs(self.dense_dtype)
+        )
         if self.glu_init == "torch":
             kernel, bias = torch_linear_init()
             dense = functools.partial(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ml_collections
 
-from freqssm.blocks import ACTIVATIONS, DROPOUT_SITES, GELUS, GLU_INITS, NORMS
+from freqssm.blocks import ACTIVATIONS, DENSE_DTYPES, DROPOUT_SITES, GELUS, GLU_INITS, NORMS
 from freqssm.data.base import default_data_root
 from freqssm.layers import DT_TRANSFORMS, REAL_TRANSFORMS, S5_B_INITS, S5_C_INITS
 from freqssm.ssm.discretize import METHODS
@@ -51,6 +51,7 @@ def base_config() -> ml_collections.ConfigDict:
     m.glu_init = "lecun"  # GLU dense maps: "lecun" or "torch" (PyTorch Linear/Conv1d default)
     m.residual = True  # blocks add their input to their output
     m.output_map = "none"  # model.kind=linear: "none" or "affine" (a channel-mixing map + bias)
+    m.dense_dtype = "float32"  # encoder, GLU and head compute: "float32" or "bfloat16"
     s = m.ssm = ml_collections.ConfigDict()
     s.kind = "s4d"  # "s4d" or "s5"
     s.state_size = 64  # P (S5) or N (S4D): real state size; half of it are stored complex modes
@@ -244,6 +245,8 @@ def validate(c: ml_collections.ConfigDict) -> None:
     _require(m.gelu in GELUS, "model.gelu", m.gelu, f"one of {GELUS}")
     _require(m.embed_init in EMBED_INITS, "model.embed_init", m.embed_init, f"one of {EMBED_INITS}")
     _require(m.glu_init in GLU_INITS, "model.glu_init", m.glu_init, f"one of {GLU_INITS}")
+    dtypes = tuple(DENSE_DTYPES)
+    _require(m.dense_dtype in dtypes, "model.dense_dtype", m.dense_dtype, f"one of {dtypes}")
     maps = ("none", "affine")
     _require(m.output_map in maps, "model.output_map", m.output_map, f"one of {maps}")
     o = c.optim

@@ -25,6 +25,7 @@ from freqssm.blocks import (
     SequenceBlock,
     apply_dense,
     apply_norm,
+    dense_kwargs,
     make_norm,
     torch_linear_init,
 )
@@ -65,7 +66,13 @@ def _block_kwargs(c: Any) -> dict[str, Any]:
         gelu=c.gelu,
         glu_init=c.glu_init,
         residual=c.residual,
+        dense_dtype=c.get("dense_dtype", "float32"),
     )
+
+
+def dense(features: int, model_cfg: Any, name: str) -> nn.Dense:
+    """The encoder's or head's dense map, multiplying in ``model.dense_dtype``."""
+    return nn.Dense(features, name=name, **dense_kwargs(model_cfg.get("dense_dtype", "float32")))
 
 
 class Backbone(nn.Module):
@@ -82,7 +89,7 @@ class Backbone(nn.Module):
             kw = {"embedding_init": nn.initializers.normal(1.0)} if c.embed_init == "normal" else {}
             x = nn.Embed(self.meta.in_features, c.d_model, name="embed", **kw)(inputs)
         else:
-            x = nn.Dense(c.d_model, name="encoder")(inputs)
+            x = dense(c.d_model, c, "encoder")(inputs)
         for i in range(c.n_layers):
             x = SequenceBlock(**_block_kwargs(c), name=f"block{i}")(x, train)
         if c.prenorm:  # the last block's output has not been normalized yet
@@ -145,10 +152,10 @@ class SequenceModel(nn.Module):
             if c.output_map == "affine":  # the authors' denoising layer: a C x C map plus bias
                 kernel, bias = torch_linear_init()
                 C = inputs.shape[-1]
-                dense = nn.Dense(
+                mix = nn.Dense(
                     C, kernel_init=kernel, bias_init=functools.partial(bias, fan_in=C), name="mix"
                 )
-                y = dense(y)
+                y = mix(y)
             return y
         pool = masked_mean if c.pooling == "mean" else last_step
         backbone = Backbone(c, meta, name="backbone")
@@ -159,12 +166,12 @@ class SequenceModel(nn.Module):
             z = pool(x, lens).reshape(B, 2, -1)
             u, v = z[:, 0], z[:, 1]
             h = jnp.concatenate([u, v, u - v, u * v], axis=-1)
-            h = nn.gelu(nn.Dense(c.d_model, name="mlp")(h))
-            return nn.Dense(meta.n_outputs, name="head")(h)
+            h = nn.gelu(dense(c.d_model, c, "mlp")(h))
+            return dense(meta.n_outputs, c, "head")(h)
         x = backbone(inputs, train)
         if meta.output_kind == "sequence_regression":
-            return nn.Dense(meta.n_outputs, name="head")(x)
-        return nn.Dense(meta.n_outputs, name="head")(pool(x, lengths))
+            return dense(meta.n_outputs, c, "head")(x)
+        return dense(meta.n_outputs, c, "head")(pool(x, lengths))
 
     # --- recurrent (token-by-token) evaluation of a causal model; see freqssm.infer ---
     def _parts(self) -> tuple[nn.Module, dict]:
