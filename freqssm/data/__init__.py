@@ -48,6 +48,7 @@ BUILDERS: dict[str, str] = {
     "image": "freqssm.data.lra.image",
     "pathfinder": "freqssm.data.lra.pathfinder",
     "pathx": "freqssm.data.lra.pathx",
+    "synthetic": "freqssm.data.synthetic",  # random data shaped like an LRA task (timing)
 }
 
 
