@@ -168,29 +168,34 @@ def _loop_config(task: str, k: int, quick: bool, interval: int, intervals: int) 
     return cfg
 
 
-def time_loop(task: str, k: int, quick: bool, workdir: Path) -> dict:
-    """Steps/s and start-up time of ``task``'s config through the real training loop."""
+def loop_timing(cfg: Any, workdir: Path) -> dict:
+    """Train ``cfg`` in ``workdir`` and read its ``train/steps_per_s`` records: the median rate of
+    the log intervals after the first, and start-up = the first interval's time beyond that rate
+    (compilation, first batches)."""
     from freqssm.logging import read_jsonl
     from freqssm.train import train_and_evaluate
 
-    interval, intervals = (4, 3) if quick else (48, 5)
-    cfg = _loop_config(task, k, quick, interval, intervals)
-    t0 = time.perf_counter()
     train_and_evaluate(cfg, workdir)
-    total = time.perf_counter() - t0
     rates = [r["train/steps_per_s"] for r in read_jsonl(workdir / "metrics.jsonl")
              if "train/steps_per_s" in r]  # fmt: skip
+    interval = int(cfg.train.log_every)
     rate = statistics.median(rates[1:])
-    startup = interval / rates[0] - interval / rate
+    return {"rate": rate, "startup_s": interval / rates[0] - interval / rate}
+
+
+def time_loop(task: str, k: int, quick: bool, workdir: Path) -> dict:
+    """Steps/s and start-up time of ``task``'s config through the real training loop."""
+    interval, intervals = (4, 3) if quick else (48, 5)
+    cfg = _loop_config(task, k, quick, interval, intervals)
+    t = loop_timing(cfg, workdir)
     batch = int(cfg.data.batch_size)
     return {
         "task": task,
         "k": k,
         "batch": batch,
-        "startup_s": startup,
-        "step_ms": 1e3 / rate,
-        "epoch_min": TRAIN_SIZE[task] / batch / rate / 60,
-        "run_s": total,
+        "startup_s": t["startup_s"],
+        "step_ms": 1e3 / t["rate"],
+        "epoch_min": TRAIN_SIZE[task] / batch / t["rate"] / 60,
     }
 
 
