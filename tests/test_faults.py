@@ -33,10 +33,14 @@ ARGS = [
 ]
 
 
-def start(workdir):
+# 4 steps per jitted call, logging every 4 steps (so that calls are 4 steps long)
+ARGS_K4 = [*ARGS[:-1], "--config.train.log_every=4", "--config.train.steps_per_call=4"]
+
+
+def start(workdir, args=ARGS):
     env = dict(os.environ, WANDB_MODE="disabled")
     return subprocess.Popen(
-        [sys.executable, "-m", "freqssm.train", *ARGS, f"--workdir={workdir}"],
+        [sys.executable, "-m", "freqssm.train", *args, f"--workdir={workdir}"],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -104,6 +108,31 @@ def test_killed_or_terminated_runs_resume_to_the_same_end(tmp_path, reference, s
     assert res["test"] == ref["test"] and res["val"] == ref["val"] and res["best"] == ref["best"]
     loss = lambda recs: [(r["step"], r["train/loss"]) for r in recs if "train/loss" in r]  # noqa: E731
     assert loss(read_jsonl(wd / "metrics.jsonl")) == loss(ref_recs)
+
+
+@pytest.mark.slow
+def test_four_steps_per_call_killed_between_calls_resumes_to_the_same_end(tmp_path):
+    """SIGKILL while 4-step calls run (prefetch thread on): the rerun ends exactly where an
+    uninterrupted 4-step run ends, with the same metrics.jsonl."""
+    ref = start(tmp_path / "ref", ARGS_K4)
+    assert ref.wait() == 0, ref.stderr.read()
+    wd = tmp_path / "run"
+    p = start(wd, ARGS_K4)
+    wait_for_steps(wd, 24, p)
+    p.send_signal(signal.SIGKILL)
+    p.wait(timeout=120)
+    assert not (wd / "results.json").exists(), "finished before the signal"
+    assert Checkpointer(wd / "checkpoints").steps()  # so the rerun resumes (10 or 20)
+    p = start(wd, ARGS_K4)
+    _, err = p.communicate()
+    assert p.returncode == 0 and "resumed from step" in err, err
+    res, want = final(wd), final(tmp_path / "ref")
+    assert res["test"] == want["test"] and res["val"] == want["val"] and res["best"] == want["best"]
+    steps = lambda recs: [(r["step"], r["train/loss"]) for r in recs if "train/loss" in r]  # noqa: E731
+    got = steps(read_jsonl(wd / "metrics.jsonl"))
+    assert got == steps(read_jsonl(tmp_path / "ref" / "metrics.jsonl"))
+    # records at every log step and every checkpoint step (calls end at both)
+    assert [s for s, _ in got] == [s for s in range(1, 61) if s % 4 == 0 or s % 10 == 0]
 
 
 def _poisoned_build(poison_index):
