@@ -79,10 +79,11 @@ TRAIN_SIZE = {
 LIBS = ("jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "numpy", "ml-collections")
 
 
-def load_config(task: str, variant: str | None = None) -> Any:
+def load_config(name: str, variant: str | None = None) -> Any:
+    """``get_config(variant)`` of ``configs/<name>.py`` (as ``--config=FILE:VARIANT`` loads it)."""
     import importlib.util
 
-    path = REPO / "configs" / f"lra_{task}.py"
+    path = REPO / "configs" / f"{name}.py"
     spec = importlib.util.spec_from_file_location(path.stem, path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -142,26 +143,34 @@ def layers(quick: bool) -> list[dict]:
 # --- 3. the LRA configs ----------------------------------------------------------------------
 
 
-def _loop_config(task: str, k: int, quick: bool, interval: int, intervals: int) -> Any:
-    cfg = load_config(task, "smoke" if quick else None)
-    batch = int(cfg.data.batch_size)
+def synthetic_data(cfg: Any, task: str, seq_len: int | None = None) -> Any:
+    """``cfg`` with its data replaced by random data shaped like LRA ``task`` (its batch size
+    kept; ``seq_len`` None: the task's length)."""
     cfg.data = ml_collections.ConfigDict(
         {
             "name": "synthetic",
             "like": task,
-            "seq_len": 64 if quick else None,
-            "batch_size": batch,
+            "seq_len": seq_len,
+            "batch_size": int(cfg.data.batch_size),
             "max_examples": None,
             "root": str(cfg.data.root),
             "n_train": TRAIN_SIZE[task],
         }
     )
-    steps = interval * intervals
+    return cfg
+
+
+def for_timing(cfg: Any, k: int, prefetch: int, interval: int, intervals: int) -> Any:
+    """A copy of ``cfg`` that trains ``interval * intervals`` steps, logs every ``interval``, with
+    ``k`` steps per call and ``prefetch``; evaluates and checkpoints only at the end, on one
+    batch; no plots, progress bar or wandb."""
+    cfg = ml_collections.ConfigDict(cfg.to_dict())
     t = cfg.train
-    t.steps, t.log_every = steps, interval
+    t.steps = steps = interval * intervals
+    t.log_every = interval
     t.eval_every = t.checkpoint_every = steps
-    t.eval_limit = batch
-    t.steps_per_call, t.prefetch = k, 2
+    t.eval_limit = int(cfg.data.batch_size)
+    t.steps_per_call, t.prefetch = k, prefetch
     t.analysis, t.progress = False, False
     cfg.optim.warmup_steps = min(int(cfg.optim.warmup_steps), steps)
     cfg.log.wandb.mode = "disabled"
@@ -186,7 +195,10 @@ def loop_timing(cfg: Any, workdir: Path) -> dict:
 def time_loop(task: str, k: int, quick: bool, workdir: Path) -> dict:
     """Steps/s and start-up time of ``task``'s config through the real training loop."""
     interval, intervals = (4, 3) if quick else (48, 5)
-    cfg = _loop_config(task, k, quick, interval, intervals)
+    lra_cfg = load_config(f"lra_{task}", "smoke" if quick else None)
+    cfg = for_timing(
+        synthetic_data(lra_cfg, task, 64 if quick else None), k, 2, interval, intervals
+    )
     t = loop_timing(cfg, workdir)
     batch = int(cfg.data.batch_size)
     return {
@@ -230,7 +242,7 @@ def pathfinder_training(quick: bool, tmp: Path) -> dict:
     with contextlib.redirect_stderr(io.StringIO()):  # its progress bar
         gen.main(["--out", str(tmp / "data"), "--n", str(n_images), "--workers", str(workers)])
     gen_s = time.perf_counter() - t0
-    cfg = load_config("pathfinder", "smoke" if quick else None)
+    cfg = load_config("lra_pathfinder", "smoke" if quick else None)
     cfg.data.root = str(tmp / "data")
     cfg.data.max_examples = None
     t = cfg.train

@@ -36,53 +36,18 @@ REPO = HERE.parent
 sys.path[:0] = [str(REPO), str(HERE)]
 
 import gpu_check  # noqa: E402  (after the sys.path entries above)
-import ml_collections  # noqa: E402
 
 VARIANTS = ((1, 0), (1, 2), (8, 0), (8, 2))  # (steps_per_call, prefetch)
 
 
-def _load(name: str, variant: str | None) -> Any:
-    import importlib.util
-
-    path = REPO / "configs" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.get_config(variant)
-
-
 def case_config(case: str, quick: bool) -> Any:
     if case == "waves":
-        cfg = _load("waves", "smoke" if quick else None)
-    else:
-        task, variant = case.split("-")
-        cfg = _load(f"lra_{task}", "smoke" if quick else variant)
-        seq_len = 64 if quick else (256 if variant == "smoke" else None)
-        cfg.data = ml_collections.ConfigDict(
-            {
-                "name": "synthetic",
-                "like": task,
-                "seq_len": seq_len,
-                "batch_size": int(cfg.data.batch_size),
-                "max_examples": None,
-                "root": str(cfg.data.root),
-            }
-        )
-    return cfg
-
-
-def configure(cfg: Any, k: int, prefetch: int, interval: int, intervals: int) -> Any:
-    cfg = ml_collections.ConfigDict(cfg.to_dict())
-    t = cfg.train
-    t.steps = steps = interval * intervals
-    t.log_every = interval
-    t.eval_every = t.checkpoint_every = steps
-    t.eval_limit = int(cfg.data.batch_size)
-    t.steps_per_call, t.prefetch = k, prefetch
-    t.analysis, t.progress = False, False
-    cfg.optim.warmup_steps = min(int(cfg.optim.warmup_steps), steps)
-    cfg.log.wandb.mode = "disabled"
-    return cfg
+        return gpu_check.load_config("waves", "smoke" if quick else None)
+    task, variant = case.split("-")
+    cfg = gpu_check.load_config(f"lra_{task}", "smoke" if quick else variant)
+    return gpu_check.synthetic_data(
+        cfg, task, 64 if quick else (256 if variant == "smoke" else None)
+    )
 
 
 def compiled_ratio(case: str, quick: bool, repeats: int = 3) -> float:
@@ -132,7 +97,7 @@ def bench_case(case: str, quick: bool, rounds: int, tmp: Path) -> dict[tuple[int
     rates: dict[tuple[int, int], list[float]] = {v: [] for v in VARIANTS}
     for r in range(rounds):
         for k, prefetch in VARIANTS if r % 2 == 0 else VARIANTS[::-1]:
-            cfg = configure(base, k, prefetch, interval, intervals)
+            cfg = gpu_check.for_timing(base, k, prefetch, interval, intervals)
             wd = tmp / f"{case}_k{k}_p{prefetch}_r{r}"
             rates[(k, prefetch)].append(gpu_check.loop_timing(cfg, wd)["rate"])
     return {v: statistics.median(x) for v, x in rates.items()}

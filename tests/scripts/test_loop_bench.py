@@ -21,7 +21,7 @@ from freqssm.config import validate  # noqa: E402
 )  # fmt: skip
 def test_cases_build_the_intended_runs(case, name, L, width):
     base = loop_bench.case_config(case, quick=False)
-    cfg = loop_bench.configure(base, k=8, prefetch=2, interval=40, intervals=5)
+    cfg = loop_bench.gpu_check.for_timing(base, k=8, prefetch=2, interval=40, intervals=5)
     validate(cfg)
     assert cfg.data.name == name and cfg.model.d_model == width
     assert (cfg.train.steps, cfg.train.log_every, cfg.train.eval_every) == (200, 40, 200)
