@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
-Batch = dict[str, np.ndarray]
+from freqssm.data.base import Batch
 
 
 def call_sizes(start: int, steps: int, k: int, periods: Iterable[int]) -> Iterator[int]:
