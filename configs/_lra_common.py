@@ -113,6 +113,14 @@ def reduced(steps: int, warmup: int, eval_every: int) -> dict[str, Any]:
     }
 
 
+def deep_merge(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
+    """Nested dict ``a`` with ``b``'s values set on it (``b`` wins; neither is changed)."""
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = deep_merge(out[k], v) if isinstance(v, Mapping) and k in out else v
+    return out
+
+
 def untuned(c: ml_collections.ConfigDict) -> None:
     """The untuned frequency bias: alpha = 1 and a fixed beta = 0."""
     c.model.ssm.alpha = 1.0

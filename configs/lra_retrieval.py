@@ -5,7 +5,8 @@ Data: ``tsv_data/new_aan_pairs.{train,eval,test}.tsv`` from lra_release under ``
 
 What differs from the shared LRA model (``configs/_lra_common.py``; README, "Fidelity to the
 paper's setup"): d_model 128, alpha 3, SSM lr 0.001, Δ at the global lr 0.004, weight decay
-0.03, batch 64, 100000 steps with 5000 warmup, seed 3333.
+0.03, batch 64, 100000 steps with 5000 warmup, seed 3333; each block masks each document's
+padding (``model.mask_padding``).
 
 Variants (combine with commas): ``smoke``, ``untuned`` (alpha = 1, fixed beta = 0).
 
@@ -23,7 +24,7 @@ import _lra_common
 TASK = {
     "seed": 3333,
     "data": {"name": "retrieval", "batch_size": 64},
-    "model": {"d_model": 128, "ssm": {"alpha": 3.0}},
+    "model": {"d_model": 128, "mask_padding": True, "ssm": {"alpha": 3.0}},
     "optim": {"lr": 0.004, "ssm_lr": 0.001, "weight_decay": 0.03, "warmup_steps": 5000},
     "train": {"steps": 100000, "eval_every": 2000, "checkpoint_every": 2000},
     "log": {"wandb": {"group": "lra_retrieval"}},

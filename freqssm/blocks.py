@@ -30,6 +30,11 @@ DENSE_DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
 _DOT_F32 = functools.partial(jax.lax.dot_general, preferred_element_type=jnp.float32)
 
 
+def padding_mask(lengths: jax.Array, L: int, dtype: Dtype = jnp.float32) -> jax.Array:
+    """(B, L) of ones at t < lengths[b] and zeros after (the real tokens of right-padded rows)."""
+    return (jnp.arange(L)[None, :] < lengths[:, None]).astype(dtype)
+
+
 def dense_kwargs(dense_dtype: str) -> dict[str, Any]:
     """``nn.Dense`` arguments for ``model.dense_dtype``: {} for float32 (Flax's default);
     otherwise inputs and kernel cast to that dtype, products accumulated in float32, float32
@@ -113,6 +118,9 @@ class SequenceBlock(nn.Module):
       dense_dtype: "float32" or "bfloat16": the GLU's dense maps multiply in this dtype and
         accumulate in float32 (:func:`dense_kwargs`); parameters, outputs, the SSM, norms and
         residual stream stay float32.
+      mask_padding: zero the SSM layer's input at positions t >= length (after the pre-norm,
+        before the SSM), as the authors' S4 block does, so padding reaches no real position
+        through either direction of the layer. A no-op when ``__call__`` gets no lengths.
     """
 
     ssm: Callable[..., nn.Module]
@@ -126,6 +134,7 @@ class SequenceBlock(nn.Module):
     residual: bool = True
     param_dtype: Dtype = jnp.float32
     dense_dtype: str = "float32"
+    mask_padding: bool = False
 
     def branch(
         self,
@@ -156,8 +165,15 @@ class SequenceBlock(nn.Module):
         return drop("post_glu", x * jax.nn.sigmoid(dense("out2")(g)))
 
     @nn.compact
-    def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
-        """x (B, L, H) -> (B, L, H)."""
+    def __call__(
+        self, x: jax.Array, train: bool = False, lengths: jax.Array | None = None
+    ) -> jax.Array:
+        """x (B, L, H), lengths (B,) or None -> (B, L, H).
+
+        With ``mask_padding`` and lengths, the SSM sees zeros at t >= lengths[b]. In training
+        mode a batch norm's statistics still include the padded positions (the mask comes after
+        the norm), as in the authors' block.
+        """
         _check_choice("norm", self.norm, NORMS)
         _check_choice("activation", self.activation, ACTIVATIONS)
         _check_choice("gelu", self.gelu, GELUS)
@@ -168,6 +184,8 @@ class SequenceBlock(nn.Module):
         skip = x
         if self.prenorm:
             x = make_norm(self.norm, train, self.param_dtype, "norm")(x)
+        if self.mask_padding and lengths is not None:
+            x = x * padding_mask(lengths, x.shape[1], x.dtype)[..., None]
         x = self.ssm(name="ssm")(x, train=train)
         dropout = nn.Dropout(self.dropout, broadcast_dims=(1,), deterministic=not train)
 

@@ -52,6 +52,8 @@ def base_config() -> ml_collections.ConfigDict:
     m.residual = True  # blocks add their input to their output
     m.output_map = "none"  # model.kind=linear: "none" or "affine" (a channel-mixing map + bias)
     m.dense_dtype = "float32"  # encoder, GLU and head compute: "float32" or "bfloat16"
+    # zero each SSM layer's input at t >= length (the authors' blocks); no-op without lengths
+    m.mask_padding = False
     s = m.ssm = ml_collections.ConfigDict()
     s.kind = "s4d"  # "s4d" or "s5"
     s.state_size = 64  # P (S5) or N (S4D): real state size; half of it are stored complex modes

@@ -27,6 +27,7 @@ from freqssm.blocks import (
     apply_norm,
     dense_kwargs,
     make_norm,
+    padding_mask,
     torch_linear_init,
 )
 from freqssm.data.base import Meta
@@ -43,7 +44,7 @@ def masked_mean(x: jax.Array, lengths: jax.Array | None) -> jax.Array:
     """Mean over time of x (B, L, H), counting only the first ``lengths`` (B,) steps."""
     if lengths is None:
         return jnp.mean(x, axis=1)
-    mask = (jnp.arange(x.shape[1])[None, :] < lengths[:, None]).astype(x.dtype)
+    mask = padding_mask(lengths, x.shape[1], x.dtype)
     return jnp.sum(x * mask[..., None], axis=1) / jnp.maximum(jnp.sum(mask, 1, keepdims=True), 1)
 
 
@@ -67,6 +68,7 @@ def _block_kwargs(c: Any) -> dict[str, Any]:
         glu_init=c.glu_init,
         residual=c.residual,
         dense_dtype=c.get("dense_dtype", "float32"),
+        mask_padding=c.get("mask_padding", False),
     )
 
 
@@ -82,7 +84,10 @@ class Backbone(nn.Module):
     meta: Meta
 
     @nn.compact
-    def __call__(self, inputs: jax.Array, train: bool) -> jax.Array:
+    def __call__(
+        self, inputs: jax.Array, train: bool, lengths: jax.Array | None = None
+    ) -> jax.Array:
+        """inputs (B, L) tokens or (B, L, C) reals, lengths (B,) or None -> (B, L, d_model)."""
         c = self.cfg
         if self.meta.input_kind == "tokens":
             # "fan_in": Flax's default (std 1/sqrt(d_model)); "normal": N(0, 1), PyTorch's default
@@ -91,7 +96,7 @@ class Backbone(nn.Module):
         else:
             x = dense(c.d_model, c, "encoder")(inputs)
         for i in range(c.n_layers):
-            x = SequenceBlock(**_block_kwargs(c), name=f"block{i}")(x, train)
+            x = SequenceBlock(**_block_kwargs(c), name=f"block{i}")(x, train, lengths)
         if c.prenorm:  # the last block's output has not been normalized yet
             x = make_norm(final_norm_kind(c), train, jnp.float32, "final_norm")(x)
         return x
@@ -161,14 +166,14 @@ class SequenceModel(nn.Module):
         backbone = Backbone(c, meta, name="backbone")
         if meta.output_kind == "retrieval":
             B, _, L = inputs.shape
-            x = backbone(inputs.reshape(B * 2, L), train)
             lens = None if lengths is None else lengths.reshape(B * 2)
+            x = backbone(inputs.reshape(B * 2, L), train, lens)  # per document
             z = pool(x, lens).reshape(B, 2, -1)
             u, v = z[:, 0], z[:, 1]
             h = jnp.concatenate([u, v, u - v, u * v], axis=-1)
             h = nn.gelu(dense(c.d_model, c, "mlp")(h))
             return dense(meta.n_outputs, c, "head")(h)
-        x = backbone(inputs, train)
+        x = backbone(inputs, train, lengths)
         if meta.output_kind == "sequence_regression":
             return dense(meta.n_outputs, c, "head")(x)
         return dense(meta.n_outputs, c, "head")(pool(x, lengths))

@@ -80,6 +80,12 @@ def smoke_config(**overrides):
 
 
 @pytest.fixture
+def config_file():
+    """``config_file("lra_listops.py", "smoke")`` -> that file's ``get_config(variant)``."""
+    return lambda name, variant=None: load_config(REPO / "configs" / name, variant)
+
+
+@pytest.fixture
 def smoke():
     """``smoke(**{"train.steps": 4, ...})`` -> a tiny waves config (seconds to train)."""
     return smoke_config

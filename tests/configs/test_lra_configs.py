@@ -54,6 +54,8 @@ def test_full_config_builds_with_documented_size(task):
     s = cfg.model.ssm
     assert s.kind == "s4d" and s.bidirectional and s.sobolev.learnable and s.init == "s4d_lin"
     assert cfg.model.n_layers == 6 and s.state_size == 128
+    # the authors' padding mask, in the tasks whose batches carry lengths
+    assert cfg.model.mask_padding == (task in ("listops", "text", "retrieval"))
 
 
 @pytest.mark.slow
