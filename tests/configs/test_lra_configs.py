@@ -250,3 +250,13 @@ def test_configs_start_from_the_loaders_defaults():
     assert get_config("text").data.tokenizer == "chars" != data.defaults("text")["tokenizer"]
     assert options(None, {"a": 1}) == {"a": 1}
     assert options({"a": None, "b": 2}, {"a": 1, "c": 3}) == {"a": None, "c": 3}
+
+
+def test_quoted_paper_rows_average_to_their_stated_means():
+    """The paper's rows in results/lra.md: each avg is the mean of its six tasks (2 decimals)."""
+    text = (REPO / "results" / "lra.md").read_text()
+    rows = re.findall(r"^\| ([^|]*\(.*paper\)) \|((?: [\d.]+ \|){7})", text, re.M)
+    assert len(rows) == 4
+    for name, cells in rows:
+        *tasks, avg = [float(x) for x in cells.strip(" |").split(" | ")]
+        assert abs(sum(tasks) / 6 - avg) < 0.005 + 1e-9, name
