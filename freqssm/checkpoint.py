@@ -13,9 +13,10 @@ metrics so far, the data position, a SHA-256 checksum of the state). Orbax write
 temporary folder and renames it when complete, so a run killed mid-save leaves no half-written
 step behind. On restore, what went wrong decides what happens:
 
-* the config differs from the one the checkpoints were written with (``train.resume=force``)
-  and the state does not restore into it: :class:`~freqssm.config.ConfigError` naming what
-  differs, nothing touched;
+* the saved tree (paths, shapes, dtypes in the step's metadata) differs from the state to
+  restore into: :class:`~freqssm.config.ConfigError` naming the first differing paths, before
+  any array is read and with nothing touched, whether the config changed
+  (``train.resume=force``) or not (a checkpoint written by another version of the model);
 * an I/O error (permissions, disk) or no memory: :class:`CheckpointError`, nothing touched;
 * anything else (unreadable data, a checksum that does not match: corruption): the step is moved
   to ``corrupt-<step>-<time>/`` and the previous one is tried; when none is usable the run stops
@@ -79,15 +80,26 @@ def _key_name(k: Any) -> str:
     return str(k)
 
 
-def _shapes(tree: Any) -> dict[str, tuple]:
+def _shapes(tree: Any) -> dict[str, tuple[tuple[int, ...], str]]:
+    """{dotted path: (shape, dtype name)} of every leaf of ``tree`` (arrays or orbax's
+    array metadata)."""
     flat = jax.tree_util.tree_flatten_with_path(tree)[0]
-    return {".".join(_key_name(k) for k in path): tuple(leaf.shape) for path, leaf in flat}
+    return {
+        ".".join(_key_name(k) for k in path): (tuple(leaf.shape), str(np.dtype(leaf.dtype)))
+        for path, leaf in flat
+    }
+
+
+def _fmt(sig: tuple[tuple[int, ...], str]) -> str:
+    shape, dtype = sig
+    return f"{dtype}{list(shape)}"
 
 
 def model_difference(saved: dict[str, tuple], wanted: dict[str, tuple]) -> str:
-    """'' if the two {name: shape} maps agree, else a short account of what differs."""
+    """'' if the two {name: (shape, dtype)} maps agree, else a short account of what differs
+    (the first three differences, in the order of ``wanted``)."""
     out = [
-        f"{k} {saved[k]} saved, {wanted[k]} here"
+        f"{k} {_fmt(saved[k])} saved, {_fmt(wanted[k])} here"
         for k in wanted
         if k in saved and saved[k] != wanted[k]
     ]
@@ -95,6 +107,12 @@ def model_difference(saved: dict[str, tuple], wanted: dict[str, tuple]) -> str:
     out += [f"{k} only in this config" for k in wanted if k not in saved]
     more = f" (and {len(out) - 3} more)" if len(out) > 3 else ""
     return "; ".join(out[:3]) + more
+
+
+def _one_line(text: str, limit: int) -> str:
+    """``text``'s first line, cut to ``limit`` characters (orbax's errors span many lines)."""
+    first = str(text).strip().splitlines()[0] if str(text).strip() else ""
+    return first if len(first) <= limit else first[: limit - 3] + "..."
 
 
 def _best_metric(metrics: dict) -> float:
@@ -159,6 +177,9 @@ class Checkpointer:
         quarantined = sorted(self.directory.glob("corrupt-*"))
         errors = []
         for step in reversed(self.steps()):
+            # Refuse a tree that cannot fit before orbax starts reading arrays: a restore that
+            # fails midway leaves tensorstore reads pending, which print tracebacks at exit.
+            self._check_tree(step, abstract_state, changed)
             try:
                 restored = self.manager.restore(
                     step,
@@ -168,26 +189,52 @@ class Checkpointer:
                 )
             except Exception as e:  # orbax raises many types for unreadable data
                 self._classify(step, e, abstract_state, changed)
-                reason = repr(e)
+                reason = f"{type(e).__name__}: {e}"
             else:
                 meta = dict(restored["meta"])
                 want = meta.get("checksum")
                 if want is None or state_checksum(restored["state"]) == want:
-                    if errors:
-                        log.warning("resumed from step %d; newer checkpoints were unusable", step)
+                    if errors:  # one line for the whole fallback
+                        log.warning(
+                            "resumed from step %d of %s; newer checkpoints were unusable and "
+                            "moved to corrupt-* (%s)",
+                            step,
+                            self.directory,
+                            "; ".join(errors),
+                        )
                     return restored["state"], meta
                 reason = "its state does not match the checksum saved with it"
-            msg = f"checkpoint step {step} in {self.directory} is unusable ({reason})"
-            log.warning(msg[:300] + "; falling back to the previous one")
-            errors.append(f"step {step}")
+            errors.append(f"step {step}: {_one_line(reason, 120)}")
             self._quarantine(step)
         if errors or quarantined:
             raise CheckpointError(
                 f"no usable checkpoint in {self.directory} (unreadable or corrupt: "
-                f"{', '.join(errors + [p.name for p in quarantined])}, kept as corrupt-*); "
+                f"{'; '.join(errors + [p.name for p in quarantined])}; kept as corrupt-*): "
                 "remove the checkpoints folder to start over, or use a new --workdir"
             )
         return None
+
+    def _check_tree(self, step: int, abstract_state: Any, changed: Sequence[str]) -> None:
+        """Raise :class:`~freqssm.config.ConfigError` if step's saved tree (paths, shapes,
+        dtypes, read from its metadata) differs from ``abstract_state``'s. Intact data that does
+        not fit is never treated as corrupt; unreadable metadata is left to the restore."""
+        saved = self._saved_shapes(step)
+        if not saved:  # unreadable, or damaged into an empty tree: corruption, for the restore
+            return
+        diff = model_difference(saved, _shapes({"state": abstract_state}))
+        if not diff:
+            return
+        if changed:
+            keys = ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else "")
+            why = f"changed: {keys}; {diff}"
+            fix = "use a new --workdir for the new model"
+        else:
+            why = f"the config is unchanged, so it was saved by another model version: {diff}"
+            fix = "use a new --workdir, or the freqssm version that wrote it to load or finish it"
+        raise ConfigError(
+            f"checkpoint step {step} in {self.directory} does not restore into this config "
+            f"({why}); nothing was changed: {fix}"
+        )
 
     def _classify(
         self, step: int, e: Exception, abstract_state: Any, changed: Sequence[str]
@@ -212,7 +259,7 @@ class Checkpointer:
         ) from e
 
     def _saved_shapes(self, step: int) -> dict[str, tuple] | None:
-        """{name: shape} of the saved state from its metadata (None if unreadable)."""
+        """{name: (shape, dtype)} of the saved state from its metadata (None if unreadable)."""
         from absl import logging as absl_logging
 
         level = absl_logging.get_verbosity()
@@ -232,7 +279,6 @@ class Checkpointer:
         dst = self.directory / f"corrupt-{step}-{int(time.time())}"
         with contextlib.suppress(OSError):
             src.rename(dst)
-            log.warning("moved the unreadable checkpoint to %s", dst)
         self.manager.reload()
 
     def best_step(self) -> int | None:
@@ -247,6 +293,7 @@ class Checkpointer:
         step = self.best_step()
         if step is None:
             raise FileNotFoundError(f"no best checkpoint in {self.directory}")
+        self._check_tree(step, abstract_state, ())
         args = ocp.args.Composite(state=ocp.args.StandardRestore(abstract_state))
         return self.manager.restore(step, args=args)["state"]
 
