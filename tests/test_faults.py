@@ -51,7 +51,7 @@ def start(workdir, args=ARGS):
 
 def wait_for_steps(workdir, n, proc, timeout=240):
     """Wait until metrics.jsonl has logged train step n (the run is then mid-way)."""
-    deadline = time.time() + timeout
+    deadline = time.time() + timeout  # a hang guard: the steps come within seconds
     while time.time() < deadline and proc.poll() is None:
         recs = read_jsonl(Path(workdir) / "metrics.jsonl")
         if any(r.get("step", 0) >= n and "train/loss" in r for r in recs):

@@ -145,7 +145,7 @@ def test_a_signal_to_one_process_stops_both_at_the_same_step(tmp_path):
     wd = tmp_path / "stopped"
     long = ("--config.train.steps=400", "--config.train.checkpoint_every=1000")
     procs = _start_processes(wd, 2, *long)
-    deadline = time.time() + 240
+    deadline = time.time() + 240  # a hang guard: the first step is logged within seconds
     while time.time() < deadline and not any(
         "train/loss" in r for r in read_jsonl(wd / "metrics.jsonl")
     ):
