@@ -9,6 +9,7 @@ plots and their summary numbers.
 from __future__ import annotations
 
 import collections
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -56,15 +57,20 @@ class TrainLog:
         self.skipped_in_a_row = int(progress.get("skipped_in_a_row", 0))
         self.t_last, self.step_last = time.perf_counter(), start
         self.bar = None
+        self.lines = False  # progress as one plain line per log step (stderr not a terminal)
+        self.name = Path(logger.workdir).name
         if cfg.train.progress and progress_bar:
-            from tqdm.auto import tqdm
+            if _is_terminal(sys.stderr):
+                from tqdm.auto import tqdm
 
-            self.bar = tqdm(
-                total=int(cfg.train.steps),
-                initial=start,
-                desc=Path(logger.workdir).name,
-                dynamic_ncols=True,
-            )
+                self.bar = tqdm(
+                    total=int(cfg.train.steps),
+                    initial=start,
+                    desc=self.name,
+                    dynamic_ncols=True,
+                )
+            else:  # a log file: redraws would pile up as one endless line of carriage returns
+                self.lines = True
 
     def add(self, metrics: dict, n: int | None = None) -> None:
         """A dispatched call's metrics: one step's (``n`` None) or ``n`` steps' stacked."""
@@ -135,15 +141,32 @@ class TrainLog:
         agg.update({f"train/{k}": v for k, v in rates.items()})
         self.t_last, self.step_last = now, step
         self.logger.log(step, agg)
+        post = {"loss": f"{agg['train/loss']:.4g}"}
+        if "train/accuracy" in agg:
+            post["acc"] = f"{agg['train/accuracy']:.3f}"
         if self.bar is not None:
-            post = {"loss": f"{agg['train/loss']:.4g}"}
-            if "train/accuracy" in agg:
-                post["acc"] = f"{agg['train/accuracy']:.3f}"
             self.bar.set_postfix(post)
+        elif self.lines:
+            total = int(self.cfg.train.steps)
+            vals = ", ".join(f"{k}={v}" for k, v in post.items())
+            rate = agg["train/steps_per_s"]
+            print(
+                f"{self.name}: step {step}/{total} ({100 * step // total}%), {vals}, "
+                f"{rate:.3g} steps/s",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
 
 
 def analysis_options(ssm_cfg: Any) -> dict[str, Any]:

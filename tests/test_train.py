@@ -1,5 +1,6 @@
 """The training framework end to end on tiny configs: configs, optimizer groups, loop, resume."""
 
+import io
 import json
 import os
 import subprocess
@@ -607,3 +608,35 @@ def test_resumed_offline_wandb_folder_holds_the_whole_history(tmp_path):
     newest = (tmp_path / "wandb" / "latest-run").resolve()
     assert newest == folders[1].resolve()
     assert _wandb_history_steps(newest / f"run-{run_id}.wandb") == list(range(1, 13))
+
+
+class _Stream(io.StringIO):
+    def __init__(self, tty: bool):
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self):
+        return self.tty
+
+
+@pytest.mark.parametrize("tty", [False, True])
+def test_progress_is_a_bar_on_a_terminal_and_plain_lines_in_a_log(
+    tmp_path, monkeypatch, smoke, tty
+):
+    err = _Stream(tty)
+    monkeypatch.setattr(sys, "stderr", err)
+    cfg = smoke(**{"train.steps": 10, "train.log_every": 2, "train.eval_every": 10})
+    cfg.train.progress = True
+    train_and_evaluate(cfg, tmp_path)
+    text = err.getvalue()
+    lines = [ln for ln in text.splitlines() if ln.startswith(f"{tmp_path.name}: step ")]
+    if tty:  # tqdm redraws the bar in place
+        assert "\r" in text and lines == []
+    else:  # one line per log step, no redraws
+        assert "\r" not in text
+        assert [int(ln.split()[2].split("/")[0]) for ln in lines] == [2, 4, 6, 8, 10]
+        assert all("/10 (" in ln and "loss=" in ln and "steps/s" in ln for ln in lines)
+    cfg.train.progress = False  # silenced either way
+    err.seek(0), err.truncate()
+    train_and_evaluate(cfg, tmp_path / "quiet")
+    assert f"{(tmp_path / 'quiet').name}: step" not in err.getvalue()
