@@ -40,6 +40,7 @@ VARIANTS = {
         _lra_common.reduced(steps=4000, warmup=200, eval_every=400), {"data": {"seq_len": 600}}
     ),
     "cpu_untuned": "cpu,untuned",
+    "cpu_ours": "cpu,ours",
 }
 
 
