@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from freqssm import models
-from freqssm.config import validate
+from freqssm.config import base_config, validate
 from freqssm.data.lra import lra_meta
 from freqssm.run import build_run
 from freqssm.train import train_and_evaluate
@@ -24,11 +24,15 @@ REPO = Path(__file__).resolve().parents[2]
 TASKS = ["listops", "text", "retrieval", "image", "pathfinder", "pathx"]
 
 
-def get_config(task, variant=None):
+def task_module(task):
     spec = importlib.util.spec_from_file_location(task, REPO / "configs" / f"lra_{task}.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    return mod.get_config(variant)
+    return mod
+
+
+def get_config(task, variant=None):
+    return task_module(task).get_config(variant)
 
 
 def documented_sizes():
@@ -260,3 +264,56 @@ def test_quoted_paper_rows_average_to_their_stated_means():
     for name, cells in rows:
         *tasks, avg = [float(x) for x in cells.strip(" |").split(" | ")]
         assert abs(sum(tasks) / 6 - avg) < 0.005 + 1e-9, name
+
+
+def _flat(cfg) -> dict:
+    out = {}
+
+    def walk(node, prefix):
+        for k, v in node.items():
+            if hasattr(v, "items"):
+                walk(v, f"{prefix}{k}.")
+            else:
+                out[f"{prefix}{k}"] = v
+
+    walk(cfg, "")
+    return out
+
+
+def test_listops_cpu_variants_differ_from_the_full_config_only_where_allowed():
+    """The CPU learning study may change size, budget and sequence length, nothing else."""
+    allowed = {
+        "model.n_layers",
+        "model.d_model",
+        "train.steps",
+        "optim.warmup_steps",
+        "data.max_examples",
+        "data.batch_size",
+        "data.seq_len",
+        # when and on how much it evaluates and logs: not what is trained
+        "train.eval_every",
+        "train.checkpoint_every",
+        "train.log_every",
+        "train.eval_limit",
+    }
+    full = _flat(get_config("listops"))
+    for variant, base in [("cpu", None), ("cpu_untuned", "untuned")]:
+        ref = _flat(get_config("listops", base))
+        got = _flat(get_config("listops", variant))
+        diff = {k for k in full if got[k] != ref[k]}
+        assert diff <= allowed, diff - allowed
+        assert got["data.seq_len"] == 600 and got["model.mask_padding"]
+    assert _flat(get_config("listops", "untuned"))["model.ssm.alpha"] == 1.0
+
+
+def test_ours_variant_restores_freqssm_defaults():
+    """``ours``: every fidelity key back at base_config()'s value, Δ at the SSM lr; the reduced
+    ListOps model then has the 167,562 parameters of the 2026-12-01 runs (results/lra.md)."""
+    default = _flat(base_config())
+    cfg = get_config("listops", "reduced,ours")
+    got = _flat(cfg)
+    for key in task_module("listops")._lra_common.FIDELITY_KEYS:
+        assert got[key] == default[key], key
+    assert cfg.optim.dt_lr == cfg.optim.ssm_lr == 0.004
+    assert models.count_params(build_run(cfg, lra_meta("listops")).shapes) == 167_562
+    assert "| 167,562 |" in (REPO / "results" / "lra.md").read_text()
