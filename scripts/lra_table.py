@@ -2,9 +2,13 @@
 
     python scripts/lra_table.py sizes                      # parameter counts of every LRA config
     python scripts/lra_table.py runs runs/lra_listops_reduced runs/lra_listops_reduced_untuned ...
+    python scripts/lra_table.py curves results/lra_listops_cpu.png runs/a runs/b ...
 
 ``runs`` prints one row per workdir: the config's alpha and Sobolev setting, model size, steps,
-training examples, and the final and test-at-best-val accuracy from results.json.
+training examples, the mean training loss over the last 100 steps, and the final and
+test-at-best-val accuracy from results.json. ``curves`` prints, per workdir, the mean training
+loss since the previous evaluation and the validation and test accuracy at every evaluation
+(from metrics.jsonl, so unfinished runs too), and plots the validation curves into the PNG.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pathlib import Path
 
 from freqssm import models
 from freqssm.data.lra import lra_meta
+from freqssm.logging import read_jsonl
 from freqssm.run import build_run
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,11 +63,65 @@ def sizes() -> None:
         )
 
 
+def last_train_loss(workdir: Path, steps: int = 100) -> float:
+    """Mean of the logged training losses of the last ``steps`` steps (each log record is the
+    mean over the steps since the previous one)."""
+    recs = [r for r in read_jsonl(workdir / "metrics.jsonl") if "train/loss" in r]
+    end = recs[-1]["step"]
+    return float(sum(r["train/loss"] for r in recs if r["step"] > end - steps)) / sum(
+        1 for r in recs if r["step"] > end - steps
+    )
+
+
+def evaluations(workdir: Path) -> list[dict]:
+    """Per evaluation: step, mean train loss since the previous one, val and test accuracy."""
+    out, losses = [], []
+    for r in read_jsonl(workdir / "metrics.jsonl"):
+        if "train/loss" in r:
+            losses.append(r["train/loss"])
+        if "val/accuracy" in r:
+            loss = sum(losses) / len(losses) if losses else float("nan")
+            out.append(
+                {
+                    "step": r["step"],
+                    "train_loss": loss,
+                    "val": r["val/accuracy"],
+                    "test": r["test/accuracy"],
+                }
+            )
+            losses = []
+    return out
+
+
+def curves(png: str, workdirs: list[str]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for wd in map(Path, workdirs):
+        ev = evaluations(wd)
+        print(f"\n`{wd.name}`\n")
+        print("| step | train loss (since last eval) | val acc | test acc |")
+        print("| --- | --- | --- | --- |")
+        for e in ev:
+            print(f"| {e['step']} | {e['train_loss']:.3f} | {e['val']:.3f} | {e['test']:.3f} |")
+        ax.plot([e["step"] for e in ev], [e["val"] for e in ev], marker="o", label=wd.name)
+    ax.set_xlabel("step")
+    ax.set_ylabel("validation accuracy")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(png, dpi=120)
+    print(f"\nwrote {png}")
+
+
 def runs(workdirs: list[str]) -> None:
     cols = ["run", "alpha", "Sobolev", "params", "steps x batch", "train examples"]
-    cols += ["final test acc", "test acc at best val (step)"]
+    cols += ["train loss (last 100 steps)", "final test acc", "test acc at best val (step)"]
     print("| " + " | ".join(cols) + " |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("|" + " --- |" * len(cols))
     for wd in map(Path, workdirs):
         cfg = json.loads((wd / "config.json").read_text())
         res_path = wd / "results.json"
@@ -76,11 +135,17 @@ def runs(workdirs: list[str]) -> None:
         print(
             f"| {wd.name} | {s['alpha']:g} | {sob} | {res['params']:,} | "
             f"{res['step']} x {cfg['data']['batch_size']} | {cfg['data']['max_examples']} | "
+            f"{last_train_loss(wd):.3f} | "
             f"{res['test']['accuracy']:.4f} | {best['test']['accuracy']:.4f} ({best['step']}) |"
         )
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2 or sys.argv[1] not in ("sizes", "runs"):
+    if len(sys.argv) < 2 or sys.argv[1] not in ("sizes", "runs", "curves"):
         sys.exit(__doc__)
-    sizes() if sys.argv[1] == "sizes" else runs(sys.argv[2:])
+    if sys.argv[1] == "sizes":
+        sizes()
+    elif sys.argv[1] == "runs":
+        runs(sys.argv[2:])
+    else:
+        curves(sys.argv[2], sys.argv[3:])
