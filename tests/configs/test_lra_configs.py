@@ -234,7 +234,10 @@ def test_variants_combine_and_the_alias_equals_its_expansion():
     c = get_config("pathfinder", "untuned,reduced,smoke")
     assert c.model.ssm.alpha == 1.0 and not c.model.ssm.sobolev.learnable
     assert c.train.steps == 10 and c.model.d_model == 16  # smoke applied last wins
-    with pytest.raises(ValueError, match=r"unknown variant 'bogus'.*known: reduced"):
+    with pytest.raises(
+        ValueError,
+        match=r"unknown variant 'bogus'.*known: .*ours, reduced, reduced_untuned, smoke, untuned\)",
+    ):
         get_config("listops", "reduced,bogus")
 
 
