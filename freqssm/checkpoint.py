@@ -188,7 +188,7 @@ class Checkpointer:
                     ),
                 )
             except Exception as e:  # orbax raises many types for unreadable data
-                self._classify(step, e, abstract_state, changed)
+                self._classify(step, e, changed)
                 reason = f"{type(e).__name__}: {e}"
             else:
                 meta = dict(restored["meta"])
@@ -236,9 +236,7 @@ class Checkpointer:
             f"({why}); nothing was changed: {fix}"
         )
 
-    def _classify(
-        self, step: int, e: Exception, abstract_state: Any, changed: Sequence[str]
-    ) -> None:
+    def _classify(self, step: int, e: Exception, changed: Sequence[str]) -> None:
         """Raise for restore errors that are not corruption; return if ``e`` is corruption."""
         if isinstance(e, MemoryError) or (
             isinstance(e, OSError) and e.errno in _ENVIRONMENT_ERRNOS
@@ -249,13 +247,11 @@ class Checkpointer:
             ) from e
         if not changed:  # the config it was written with: the checkpoint itself is damaged
             return
-        saved = self._saved_shapes(step)
-        diff = model_difference(saved, _shapes({"state": abstract_state})) if saved else ""
+        # _check_tree already compared readable metadata, so no shape difference is left to name
         keys = ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else "")
         raise ConfigError(
-            f"checkpoint step {step} does not restore into this config (changed: {keys}"
-            + (f"; {diff}" if diff else "")
-            + "); nothing was changed: use a new --workdir for the new model"
+            f"checkpoint step {step} does not restore into this config (changed: {keys}); "
+            "nothing was changed: use a new --workdir for the new model"
         ) from e
 
     def _saved_shapes(self, step: int) -> dict[str, tuple] | None:
