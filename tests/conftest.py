@@ -65,6 +65,16 @@ def load_config(path: str | Path, variant: str | None = None):
     return mod.get_config(variant)
 
 
+def load_script(name: str):
+    """``scripts/<name>.py`` as a module, without putting scripts/ on ``sys.path``."""
+    spec = importlib.util.spec_from_file_location(
+        f"scripts_{name}", REPO / "scripts" / f"{name}.py"
+    )
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def smoke_config(**overrides):
     """The waves :smoke config without analysis and progress bar, with dotted-key overrides."""
     cfg = load_config(REPO / "configs" / "waves.py", "smoke")

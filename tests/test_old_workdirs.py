@@ -1,0 +1,56 @@
+"""Workdirs written by earlier versions of freqssm keep working: ``tests/fixtures/waves_smoke_run``
+was written at commit b23845e (before the package moved into layer folders). Today's code must
+load it with the same parameters and outputs, and resume it from its step-3 checkpoint."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import jax.numpy as jnp
+import numpy as np
+from conftest import REPO
+
+FIXTURE = REPO / "tests" / "fixtures" / "waves_smoke_run"
+
+
+def test_load_run_gives_the_saved_outputs(tmp_path):
+    from freqssm.checkpoint import load_run
+
+    wd = shutil.copytree(FIXTURE, tmp_path / "wd")
+    cfg, meta, model, variables = load_run(wd)
+    saved = np.load(wd / "outputs.npz")
+    out = model.apply(
+        variables,
+        jnp.asarray(saved["inputs"]),
+        jnp.full((len(saved["inputs"]),), meta.seq_len, jnp.int32),
+        train=False,
+    )
+    assert cfg.train.steps == 6 and meta.n_outputs == 3
+    np.testing.assert_allclose(np.asarray(out), saved["outputs"], rtol=1e-5, atol=1e-6)
+
+
+def test_resume_from_the_old_checkpoint(tmp_path):
+    wd = shutil.copytree(FIXTURE, tmp_path / "wd")
+    old = json.loads((wd / "results.json").read_text())
+    shutil.rmtree(wd / "checkpoints" / "6")
+    (wd / "results.json").unlink()
+    cmd = json.loads((wd / "config.json").read_text())["_provenance"]["command"]
+    args = cmd[3:]  # after "python -m freqssm.train"
+    args[args.index("--workdir") + 1] = str(wd)
+    proc = subprocess.run(
+        [sys.executable, "-m", "freqssm.train", *args],
+        cwd=REPO,
+        env=dict(os.environ, WANDB_MODE="disabled"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "resumed from step 3" in proc.stderr
+    new = json.loads((wd / "results.json").read_text())
+    assert new["step"] == 6
+    for split in ("val", "test"):
+        for k, v in old[split].items():
+            np.testing.assert_allclose(new[split][k], v, rtol=1e-5, err_msg=f"{split}/{k}")
