@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import ml_collections
 
-from freqssm.blocks import ACTIVATIONS, DENSE_DTYPES, DROPOUT_SITES, GELUS, GLU_INITS, NORMS
 from freqssm.data.base import default_data_root
-from freqssm.layers import DT_TRANSFORMS, REAL_TRANSFORMS, S5_B_INITS, S5_C_INITS
+from freqssm.errors import ConfigError
+from freqssm.model.blocks import ACTIVATIONS, DENSE_DTYPES, DROPOUT_SITES, GELUS, GLU_INITS, NORMS
+from freqssm.model.layers import DT_TRANSFORMS, REAL_TRANSFORMS, S5_B_INITS, S5_C_INITS
 from freqssm.ssm.discretize import METHODS
 from freqssm.ssm.init import INITS
 from freqssm.ssm.scan import SCAN_IMPLS
 
 EMBED_INITS = ("fan_in", "normal")
 DECAY_SCOPES = ("weights", "all")
-
-
-class ConfigError(ValueError):
-    """A config value is out of range; the message starts with the key."""
 
 
 def base_config() -> ml_collections.ConfigDict:
@@ -283,7 +280,7 @@ def validate(c: ml_collections.ConfigDict) -> None:
         _require(t[key] >= 1, f"train.{key}", t[key], "must be >= 1")
     _require(t.prefetch >= 0, "train.prefetch", t.prefetch, "must be >= 0 (0: no prefetching)")
     _require(t.resume in ("auto", "force", "never"), "train.resume", t.resume, "auto/force/never")
-    from freqssm.evaluators import EVALUATORS
+    from freqssm.analysis.evaluators import EVALUATORS
 
     names = ("", *EVALUATORS)
     _require(t.evaluator in names, "train.evaluator", t.evaluator, f"one of {names}")

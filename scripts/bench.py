@@ -54,7 +54,7 @@ import jax.numpy as jnp
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from freqssm.layers import S4D, S5
+from freqssm.model.layers import S4D, S5
 from freqssm.ssm.discretize import discretize
 from freqssm.ssm.kernel import fft_conv, two_sided_kernel, vandermonde_kernel
 from freqssm.ssm.scan import parallel_scan, resolve_impl, sequential_scan
@@ -454,7 +454,7 @@ def _model_step(kind: str, sob: str, L: int, s: Sizes) -> tuple[Any, list, tuple
     import optax
 
     from freqssm.data.base import Meta
-    from freqssm.models import build
+    from freqssm.model.models import build
 
     cfg = model_config(kind, sob, s)
     meta = Meta(

@@ -95,8 +95,8 @@ def param_tree(name: str, variant: str | None) -> dict[str, list]:
     """path -> [shape, dtype, optimizer group] of the variant's parameters."""
     from flax import traverse_util
 
-    from freqssm import optim
-    from freqssm.run import build_run
+    from freqssm.train import optim
+    from freqssm.train.run import build_run
 
     cfg = load_module(name).get_config(variant)
     shapes = build_run(cfg, meta_of(cfg)).shapes

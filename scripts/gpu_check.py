@@ -181,8 +181,8 @@ def loop_timing(cfg: Any, workdir: Path) -> dict:
     """Train ``cfg`` in ``workdir`` and read its ``train/steps_per_s`` records: the median rate of
     the log intervals after the first, and start-up = the first interval's time beyond that rate
     (compilation, first batches)."""
-    from freqssm.logging import read_jsonl
-    from freqssm.train import train_and_evaluate
+    from freqssm.train.loop import train_and_evaluate
+    from freqssm.train.metric_log import read_jsonl
 
     train_and_evaluate(cfg, workdir)
     rates = [r["train/steps_per_s"] for r in read_jsonl(workdir / "metrics.jsonl")
@@ -233,8 +233,8 @@ def lra(quick: bool, budget_end: float, tmp: Path) -> list[dict]:
 
 def pathfinder_training(quick: bool, tmp: Path) -> dict:
     from freqssm.datagen import pathfinder as gen
-    from freqssm.logging import read_jsonl
-    from freqssm.train import train_and_evaluate
+    from freqssm.train.loop import train_and_evaluate
+    from freqssm.train.metric_log import read_jsonl
 
     n_images, steps, interval = (240, 16, 8) if quick else (8000, 400, 50)
     workers = max(1, min(16, os.cpu_count() or 1))

@@ -58,9 +58,9 @@ def compiled_ratio(case: str, quick: bool, repeats: int = 3) -> float:
     import numpy as np
 
     from freqssm import data as data_lib
-    from freqssm.feed import stack
-    from freqssm.run import build_run, init_state
-    from freqssm.train import make_multi_step, make_train_step
+    from freqssm.train.feed import stack
+    from freqssm.train.loop import make_multi_step, make_train_step
+    from freqssm.train.run import build_run, init_state
 
     cfg = case_config(case, quick)
     ds = data_lib.build(cfg.data)

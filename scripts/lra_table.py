@@ -18,10 +18,10 @@ import json
 import sys
 from pathlib import Path
 
-from freqssm import models
 from freqssm.data.lra import lra_meta
-from freqssm.logging import read_jsonl
-from freqssm.run import build_run
+from freqssm.model import models
+from freqssm.train.metric_log import read_jsonl
+from freqssm.train.run import build_run
 
 REPO = Path(__file__).resolve().parents[1]
 TASKS = ["listops", "text", "retrieval", "image", "pathfinder", "pathx"]

@@ -27,8 +27,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from freqssm.denoise_eval import plot_gain, show_image  # noqa: E402
-from freqssm.plots import new_figure  # noqa: E402
+from freqssm.analysis.denoise import plot_gain, show_image  # noqa: E402
+from freqssm.analysis.plots import new_figure  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from freqssm import analysis
-from freqssm.layers import S4D, S5
+from freqssm.analysis import spectra as analysis
+from freqssm.model.layers import S4D, S5
 
 
 @functools.cache

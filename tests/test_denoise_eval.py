@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from scipy import signal
 
+from freqssm.analysis.denoise import band_survival, evaluate, impulse_gain
 from freqssm.data import build
-from freqssm.denoise_eval import band_survival, evaluate, impulse_gain
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
@@ -227,9 +227,9 @@ def _denoise_config(variant):
 def test_authors_variant_trains_only_c_and_the_affine_map(tmp_path):
     import jax
 
-    from freqssm import models
-    from freqssm.checkpoint import load_run
-    from freqssm.train import train_and_evaluate
+    from freqssm.model import models
+    from freqssm.train.loop import train_and_evaluate
+    from freqssm.train.run import load_run
 
     _, cfg = _denoise_config("smoke,authors,alpha_flip")
     cfg.train.progress = False

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 from freqssm import data as data_lib
-from freqssm.checkpoint import Checkpointer
 from freqssm.data.base import ArraySource, Dataset, epoch_permutation
-from freqssm.logging import read_jsonl
-from freqssm.train import train_and_evaluate
-from freqssm.trainlog import NonFiniteError
+from freqssm.errors import NonFiniteError
+from freqssm.train.checkpoint import Checkpointer
+from freqssm.train.loop import train_and_evaluate
+from freqssm.train.metric_log import read_jsonl
 
 REPO = Path(__file__).resolve().parents[1]
 WAVES = str(REPO / "configs" / "waves.py")
@@ -235,7 +235,7 @@ def test_half_written_checkpoint_is_ignored(tmp_path, smoke):
     (last / "20.orbax-checkpoint-tmp-1234" / "state").mkdir(parents=True)
     (last / "20.orbax-checkpoint-tmp-1234" / "state" / "junk").write_bytes(b"\0" * 10)
     (last / "30").mkdir()
-    from freqssm.run import build_run, init_state
+    from freqssm.train.run import build_run, init_state
 
     cfg = smoke(**{"train.steps": 10})
     state = init_state(cfg, build_run(cfg, data_lib.build(cfg.data).meta))
@@ -244,7 +244,7 @@ def test_half_written_checkpoint_is_ignored(tmp_path, smoke):
 
 
 def test_config_change_is_refused_unless_forced(tmp_path, smoke):
-    from freqssm.config import ConfigError
+    from freqssm.errors import ConfigError
 
     train_and_evaluate(smoke(**{"train.steps": 4, "train.eval_every": 4}), tmp_path)
     changed = {"train.steps": 8, "train.eval_every": 4, "model.ssm.alpha": 2.0}

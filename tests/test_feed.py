@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from freqssm import data as data_lib
-from freqssm.checkpoint import Checkpointer
 from freqssm.data.base import ArraySource, train_batches
-from freqssm.feed import Feed, call_sizes, stack
-from freqssm.logging import read_jsonl
-from freqssm.run import build_run, init_state
-from freqssm.train import train_and_evaluate
+from freqssm.train.checkpoint import Checkpointer
+from freqssm.train.feed import Feed, call_sizes, stack
+from freqssm.train.loop import train_and_evaluate
+from freqssm.train.metric_log import read_jsonl
+from freqssm.train.run import build_run, init_state
 
 
 def _reference_sizes(start, steps, k, periods):
@@ -73,7 +73,7 @@ def test_feed_gives_the_batches_of_the_plain_iterator(depth):
 
 
 def test_feed_places_batches_on_the_devices():
-    from freqssm.parallel import DataParallel
+    from freqssm.train.parallel import DataParallel
 
     dp = DataParallel(8)
     sizes = [4, 1]
@@ -170,7 +170,7 @@ def test_four_steps_per_call_equal_one(tmp_path, one_step_per_call):
 def test_four_steps_per_call_resume_after_a_kill_between_calls(tmp_path, monkeypatch):
     """Killed after the call that ends at step 12 (last checkpoint 12, the next call in
     flight): the rerun resumes at 12 and ends exactly where an uninterrupted run ends."""
-    from freqssm import trainlog
+    from freqssm.train import trainlog
 
     _, ref = _run(tmp_path / "ref", 4, prefetch=3)
     real_add = trainlog.TrainLog.add

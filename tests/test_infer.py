@@ -7,12 +7,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from freqssm import models
-from freqssm.blocks import SequenceBlock
 from freqssm.config import base_config
 from freqssm.data.base import Meta
-from freqssm.infer import RecurrentModel
-from freqssm.layers import S4D, S5
+from freqssm.model import models
+from freqssm.model.blocks import SequenceBlock
+from freqssm.model.infer import RecurrentModel
+from freqssm.model.layers import S4D, S5
 
 
 def rel_err(a, b):
@@ -129,8 +129,8 @@ def test_linear_model_and_refusals(x64):
 
 @pytest.mark.slow
 def test_trained_run_loads_and_runs_recurrently(tmp_path, smoke):
-    from freqssm.checkpoint import load_run
-    from freqssm.train import train_and_evaluate
+    from freqssm.train.loop import train_and_evaluate
+    from freqssm.train.run import load_run
 
     train_and_evaluate(smoke(**{"train.steps": 4, "train.eval_every": 4}), tmp_path)
     cfg, meta, model, variables = load_run(tmp_path)

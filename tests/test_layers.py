@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from freqssm.blocks import SequenceBlock
-from freqssm.layers import S4D, S5
+from freqssm.model.blocks import SequenceBlock
+from freqssm.model.layers import S4D, S5
 from freqssm.ssm.sobolev import sobolev_filter
 from freqssm.ssm.system import ssm_system
 

@@ -16,7 +16,7 @@ FIXTURE = REPO / "tests" / "fixtures" / "waves_smoke_run"
 
 
 def test_load_run_gives_the_saved_outputs(tmp_path):
-    from freqssm.checkpoint import load_run
+    from freqssm.train.run import load_run
 
     wd = shutil.copytree(FIXTURE, tmp_path / "wd")
     cfg, meta, model, variables = load_run(wd)

@@ -15,9 +15,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from freqssm import models
 from freqssm.data.base import Meta
-from freqssm.infer import RecurrentModel
+from freqssm.model import models
+from freqssm.model.infer import RecurrentModel
 
 VOCAB, B, L = 20, 3, 24
 LENGTHS = np.array([7, 24, 15])  # one row without padding

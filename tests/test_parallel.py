@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from freqssm.checkpoint import Checkpointer
-from freqssm.logging import read_jsonl
+from freqssm.train.checkpoint import Checkpointer
+from freqssm.train.metric_log import read_jsonl
 
 REPO = Path(__file__).resolve().parents[1]
 ARGS = [
@@ -76,8 +76,8 @@ def test_batch_must_divide_the_device_count(tmp_path):
 def test_coordinator_variables_are_passed_to_jax_explicitly(monkeypatch):
     import jax
 
-    from freqssm.config import ConfigError
-    from freqssm.parallel import maybe_initialize_distributed
+    from freqssm.errors import ConfigError
+    from freqssm.train.parallel import maybe_initialize_distributed
 
     calls = []
     monkeypatch.setattr(jax.distributed, "initialize", lambda *a, **k: calls.append((a, k)))

@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from freqssm import plots
-from freqssm.layers import S4D, S5
+from freqssm.analysis import plots
+from freqssm.model.layers import S4D, S5
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -40,7 +40,7 @@ def test_plots_write_png(tmp_path):
 
 
 def test_sobolev_gain_is_the_filter_weight_at_the_fft_bins(x64):
-    from freqssm.analysis import sobolev_gain
+    from freqssm.analysis.spectra import sobolev_gain
     from freqssm.ssm.sobolev import sobolev_weight
 
     n = 64
@@ -56,7 +56,7 @@ def test_sobolev_gain_is_the_filter_weight_at_the_fft_bins(x64):
 @pytest.mark.parametrize("kind", ["s4d", "s5"])
 def test_filtered_magnitude_is_the_weighted_ssm_path_plus_d(kind):
     """|w(θ)·H_ssm(θ) + D| (S5: RMS over inputs), composed from the complex transfer function."""
-    from freqssm.analysis import sobolev_gain, transfer_function, transfer_magnitude
+    from freqssm.analysis.spectra import sobolev_gain, transfer_function, transfer_magnitude
 
     sub = jax.tree.map(np.asarray, _params(kind, state_size=8))
     theta = np.linspace(0.0, np.pi, 40)
@@ -83,8 +83,8 @@ def test_a_runs_transfer_plot_shows_the_filter_knobs_and_task_frequencies(tmp_pa
     """beta = -1 and +1 draw different |H| pictures (the filtered panel); titles name the run and
     both knobs; the waves' frequencies are marked at 2f/L."""
     from freqssm.data import build
-    from freqssm.run import build_run, init_state
-    from freqssm.trainlog import report_options
+    from freqssm.train.run import build_run, init_state
+    from freqssm.train.trainlog import report_options
 
     pictures = {}
     for beta in (-1.0, 1.0):

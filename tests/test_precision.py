@@ -7,9 +7,9 @@ import optax
 import pytest
 
 from freqssm import data as data_lib
-from freqssm import tasks
-from freqssm.run import build_run, init_state, variables_of
-from freqssm.train import train_and_evaluate
+from freqssm.train import tasks
+from freqssm.train.loop import train_and_evaluate
+from freqssm.train.run import build_run, init_state, variables_of
 
 
 def _setup(smoke, dtype, **more):

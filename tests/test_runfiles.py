@@ -18,13 +18,13 @@ import jax
 import numpy as np
 import pytest
 
-from freqssm import checkpoint, tasks
-from freqssm.checkpoint import Checkpointer, CheckpointError, StartupInterruptedError, StopSignals
-from freqssm.config import ConfigError
-from freqssm.logging import RunLogger, read_jsonl
-from freqssm.runfiles import WorkdirLock, atomic_write_text
-from freqssm.train import train_and_evaluate
-from freqssm.trainlog import NonFiniteError
+from freqssm.errors import CheckpointError, ConfigError, NonFiniteError, StartupInterruptedError
+from freqssm.train import checkpoint, tasks
+from freqssm.train.checkpoint import Checkpointer
+from freqssm.train.loop import train_and_evaluate
+from freqssm.train.metric_log import RunLogger, read_jsonl
+from freqssm.train.runfiles import WorkdirLock, atomic_write_text
+from freqssm.train.signals import StopSignals
 
 REPO = Path(__file__).resolve().parents[1]
 WAVES = str(REPO / "configs" / "waves.py")
@@ -151,9 +151,9 @@ def test_lock_is_exclusive_and_a_failed_start_removes_a_new_workdir(tmp_path):
 
 def test_only_process_zero_of_a_multi_host_run_takes_the_lock(tmp_path, monkeypatch, smoke):
     holder = WorkdirLock(tmp_path).__enter__()  # process 0 of the same run holds the workdir
-    import freqssm.train
+    import freqssm.train.loop
 
-    monkeypatch.setattr(freqssm.train, "is_main_process", lambda: False)
+    monkeypatch.setattr(freqssm.train.loop, "is_main_process", lambda: False)
     res = train_and_evaluate(smoke(**{"train.steps": 2, "train.eval_every": 2}), tmp_path)
     holder.__exit__(None, None, None)
     assert res["step"] == 2
@@ -200,9 +200,9 @@ def _console_lines(stderr: str) -> list[str]:
 REFUSE_20 = """
 import json, sys
 import ml_collections
-from freqssm.config import ConfigError
-from freqssm.main import quiet_background_failures
-from freqssm.train import train_and_evaluate
+from freqssm.errors import ConfigError
+from freqssm.train.cli import quiet_background_failures
+from freqssm.train.loop import train_and_evaluate
 
 quiet_background_failures()  # as the CLI does
 cfg = ml_collections.ConfigDict(json.loads(open(sys.argv[1]).read()))
@@ -577,7 +577,7 @@ def test_a_full_disk_is_one_line_and_leaves_a_resumable_workdir(small_disk):
 _LATE_WRITE = """
 import asyncio, sys, threading
 import tensorstore as ts
-from freqssm import main
+from freqssm.train import cli as main
 if sys.argv[1] == "quiet":
     main.quiet_background_failures()
 promise, future = ts.Promise.new()

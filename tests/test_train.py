@@ -15,11 +15,13 @@ from absl import flags
 from ml_collections import config_flags
 
 from freqssm import data as data_lib
-from freqssm import models, optim
-from freqssm.config import ConfigError, base_config, validate
-from freqssm.logging import read_jsonl
-from freqssm.run import build_run, init_state
-from freqssm.train import make_train_step, train_and_evaluate
+from freqssm.config import base_config, validate
+from freqssm.errors import ConfigError
+from freqssm.model import models
+from freqssm.train import optim
+from freqssm.train.loop import make_train_step, train_and_evaluate
+from freqssm.train.metric_log import read_jsonl
+from freqssm.train.run import build_run, init_state
 
 REPO = Path(__file__).resolve().parents[1]
 WAVES = str(REPO / "configs" / "waves.py")
@@ -335,8 +337,8 @@ def test_resume_never_refuses_a_workdir_with_checkpoints_and_touches_nothing(tmp
 
 @pytest.mark.slow
 def test_frequency_report_uses_the_runs_discretization_and_step(tmp_path, smoke):
-    from freqssm import analysis
-    from freqssm.checkpoint import load_run
+    from freqssm.analysis import spectra as analysis
+    from freqssm.train.run import load_run
 
     over = {
         "train.steps": 2,
@@ -449,7 +451,8 @@ def test_the_evaluator_is_chosen_by_config(smoke):
 
 
 def test_results_and_config_carry_provenance_that_resuming_ignores(tmp_path, smoke):
-    from freqssm.checkpoint import changed_keys, load_run
+    from freqssm.train.resume import changed_keys
+    from freqssm.train.run import load_run
 
     cfg = smoke(**{"train.steps": 2, "train.eval_every": 2})
     res = train_and_evaluate(cfg, tmp_path)
@@ -472,7 +475,7 @@ def test_results_and_config_carry_provenance_that_resuming_ignores(tmp_path, smo
 def test_wandb_banner_is_off_unless_asked_for(tmp_path, monkeypatch, quiet):
     import wandb
 
-    from freqssm.logging import RunLogger
+    from freqssm.train.metric_log import RunLogger
 
     seen = {}
 
@@ -488,7 +491,7 @@ def test_wandb_banner_is_off_unless_asked_for(tmp_path, monkeypatch, quiet):
 
 
 def test_help_lists_the_files_and_a_files_variants():
-    from freqssm.main import help_text
+    from freqssm.train.cli import help_text
 
     overview = help_text([])
     assert "README.md" in overview and "Config keys" in overview
@@ -518,7 +521,7 @@ def test_console_script_prints_help():
 def test_wandb_charts_use_the_training_step_and_carry_tags(tmp_path, monkeypatch):
     import wandb
 
-    from freqssm.logging import RunLogger
+    from freqssm.train.metric_log import RunLogger
 
     class FakeRun:
         id = "abc123"
@@ -589,7 +592,7 @@ def test_resumed_offline_wandb_folder_holds_the_whole_history(tmp_path):
     """The newest offline folder of a resumed run has every record up to the checkpoint (sent
     again from metrics.jsonl) plus its own, under the same run id: syncing it alone, or syncing
     all folders oldest first (a later sync of the same id replaces the history), gives the run."""
-    from freqssm.logging import RunLogger
+    from freqssm.train.metric_log import RunLogger
 
     cfg = base_config()
     cfg.log.wandb.mode = "offline"

@@ -13,7 +13,6 @@ from typing import Any
 from freqssm.data.base import (
     ArraySource,
     Batch,
-    DataError,
     Dataset,
     Meta,
     Source,
@@ -21,6 +20,7 @@ from freqssm.data.base import (
     steps_per_epoch,
     train_batches,
 )
+from freqssm.errors import DataError
 
 __all__ = [
     "BUILDERS",

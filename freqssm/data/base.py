@@ -32,14 +32,12 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from freqssm.errors import DataError
+
 Batch = dict[str, np.ndarray]
 
 InputKind = Literal["tokens", "real"]
 OutputKind = Literal["classification", "retrieval", "regression", "sequence_regression"]
-
-
-class DataError(ValueError):
-    """Raised for missing or malformed data; the message names the fix."""
 
 
 def default_data_root() -> str:

@@ -68,15 +68,8 @@ from typing import Any
 import numpy as np
 
 from freqssm.data import noise
-from freqssm.data.base import (
-    ArraySource,
-    Batch,
-    DataError,
-    Dataset,
-    Meta,
-    options,
-    tfds_prepare_hint,
-)
+from freqssm.data.base import ArraySource, Batch, Dataset, Meta, options, tfds_prepare_hint
+from freqssm.errors import DataError
 
 DEFAULT_GRID = (128, 32)
 

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from freqssm.data.base import ArraySource, DataError, Dataset, Meta, options
+from freqssm.data.base import ArraySource, Dataset, Meta, options
+from freqssm.errors import DataError
 
 DEFAULTS: dict[str, Any] = {
     "like": "listops",

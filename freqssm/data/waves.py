@@ -48,7 +48,8 @@ from typing import Any
 
 import numpy as np
 
-from freqssm.data.base import DataError, Dataset, Meta, options
+from freqssm.data.base import Dataset, Meta, options
+from freqssm.errors import DataError
 
 DEFAULT_NYQUIST_FRACTIONS = (1 / 128, 1 / 8, 25 / 32)
 WAVE_NAMES = ("low", "moderate", "high")

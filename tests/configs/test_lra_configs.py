@@ -14,11 +14,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from freqssm import models
 from freqssm.config import base_config, validate
 from freqssm.data.lra import lra_meta
-from freqssm.run import build_run
-from freqssm.train import train_and_evaluate
+from freqssm.model import models
+from freqssm.train.loop import train_and_evaluate
+from freqssm.train.run import build_run
 
 REPO = Path(__file__).resolve().parents[2]
 TASKS = ["listops", "text", "retrieval", "image", "pathfinder", "pathx"]
@@ -159,7 +159,7 @@ AUTHORS_OPTIM = {
 def test_optimizer_gives_each_parameter_the_authors_lr_and_decay(task):
     from flax import traverse_util
 
-    from freqssm import optim
+    from freqssm.train import optim
 
     cfg = get_config(task)
     cfg.model.n_layers, cfg.model.d_model, cfg.model.ssm.state_size = 1, 8, 4  # names only

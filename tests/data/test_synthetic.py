@@ -5,8 +5,9 @@ import pytest
 from ml_collections import ConfigDict
 
 from freqssm import data as data_lib
-from freqssm.data.base import DataError, train_batches
+from freqssm.data.base import train_batches
 from freqssm.data.lra import lra_meta
+from freqssm.errors import DataError
 
 
 @pytest.mark.parametrize("task", ["listops", "text", "retrieval", "image", "pathfinder", "pathx"])

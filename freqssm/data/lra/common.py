@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from freqssm.data.base import Batch, DataError, Meta, data_root, options, tfds_prepare_hint
+from freqssm.data.base import Batch, Meta, data_root, options, tfds_prepare_hint
+from freqssm.errors import DataError
 
 LRA_URL = "https://storage.googleapis.com/long-range-arena/lra_release.gz"
 _LRA_RELEASE = f"the LRA release (download {LRA_URL}, unpack with `tar -xf lra_release.gz`)"

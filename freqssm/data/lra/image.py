@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from freqssm.data.base import Batch, DataError, Dataset, Meta, Source
+from freqssm.data.base import Batch, Dataset, Meta, Source
 from freqssm.data.lra.common import (
     COMMON_DEFAULTS,
     PixelSource,
@@ -20,6 +20,7 @@ from freqssm.data.lra.common import (
     _TfdsSource,
     lra_options,
 )
+from freqssm.errors import DataError
 
 CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR_MEAN, CIFAR_STD = 122.6, 61.0  # on the 0..255 gray scale

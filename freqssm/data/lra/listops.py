@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from freqssm.data.base import DataError, Dataset, Meta, Source
+from freqssm.data.base import Dataset, Meta, Source
 from freqssm.data.lra.common import (
     _LRA_RELEASE,
     COMMON_DEFAULTS,
@@ -22,6 +22,7 @@ from freqssm.data.lra.common import (
     _subset,
     lra_options,
 )
+from freqssm.errors import DataError
 
 LISTOPS_EOS = 2
 LISTOPS_VOCAB: tuple[str, ...] = (

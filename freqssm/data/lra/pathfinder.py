@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from freqssm.data.base import Batch, DataError, Dataset, Meta, Source
+from freqssm.data.base import Batch, Dataset, Meta, Source
 from freqssm.data.lra.common import (
     _LRA_RELEASE,
     COMMON_DEFAULTS,
@@ -23,6 +23,7 @@ from freqssm.data.lra.common import (
     _require,
     lra_options,
 )
+from freqssm.errors import DataError
 
 PATHFINDER_BLACKLIST = frozenset({"pathfinder32/curv_baseline/imgs/0/sample_172.png"})
 CACHE_NAME = ".freqssm_cache_uint8.npy"

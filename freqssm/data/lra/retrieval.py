@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from freqssm.data.base import Batch, DataError, Dataset, Source
+from freqssm.data.base import Batch, Dataset, Source
 from freqssm.data.lra.common import (
     _LRA_RELEASE,
     COMMON_DEFAULTS,
@@ -21,6 +21,7 @@ from freqssm.data.lra.common import (
     encode_bytes,
     lra_options,
 )
+from freqssm.errors import DataError
 
 DEFAULTS: dict[str, Any] = {**COMMON_DEFAULTS, "seq_len": 4000}
 

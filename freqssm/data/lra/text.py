@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from freqssm.data.base import DataError, Dataset, Meta, Source
+from freqssm.data.base import Dataset, Meta, Source
 from freqssm.data.lra.common import (
     BYTE_EOS,
     BYTE_OFFSET,
@@ -28,6 +28,7 @@ from freqssm.data.lra.common import (
     encode_bytes,
     lra_options,
 )
+from freqssm.errors import DataError
 
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 DEFAULTS: dict[str, Any] = {

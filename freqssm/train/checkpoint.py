@@ -28,28 +28,20 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
-import json
 import logging
-import signal
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import jax
-import ml_collections
 import numpy as np
 import orbax.checkpoint as ocp
 
-from freqssm.config import ConfigError
-from freqssm.runfiles import DiskError, disk_error
+from freqssm.errors import CheckpointError, ConfigError, DiskError
+from freqssm.train.runfiles import disk_error
 
 log = logging.getLogger(__name__)
-
-
-class CheckpointError(RuntimeError):
-    """No usable checkpoint although some exist, or restoring failed for a reason that is not
-    corruption (I/O, memory); the checkpoints are left as they are."""
 
 
 # Restore errors that say nothing about the checkpoint itself: stop, touch nothing.
@@ -315,154 +307,3 @@ class Checkpointer:
             if not (full or "No space left on device" in str(e)) or isinstance(e, DiskError):
                 raise
             raise disk_error(OSError(errno.ENOSPC, "No space left"), self.directory) from e
-
-
-# --- resuming -------------------------------------------------------------------------------
-
-# Keys that may change between a run and its resumption without changing what is computed.
-RESUME_SAFE_PREFIXES = (
-    "log.",
-    "train.resume",
-    "train.progress",
-    "train.analysis",
-    "train.max_inflight",
-    "train.steps_per_call",
-    "train.prefetch",
-    "train.max_skipped",
-    "data.root",
-)
-
-
-def config_diff(old: dict, new: dict, prefix: str = "") -> list[str]:
-    """Dotted keys whose values differ between two nested config dicts."""
-    keys = sorted(set(old) | set(new))
-    diff = []
-    for k in keys:
-        path = f"{prefix}{k}"
-        a, b = old.get(k), new.get(k)
-        if isinstance(a, dict) and isinstance(b, dict):
-            diff += config_diff(a, b, path + ".")
-        elif a != b:
-            diff.append(path)
-    return diff
-
-
-def changed_keys(workdir: Path, cfg: ml_collections.ConfigDict) -> list[str]:
-    """Keys (but for :data:`RESUME_SAFE_PREFIXES`) in which ``cfg`` differs from the run's
-    ``config.json`` in ``workdir`` ([] if there is none)."""
-    path = workdir / "config.json"
-    if not path.exists():
-        return []
-    try:
-        old = json.loads(path.read_text())
-    except ValueError as e:
-        raise ConfigError(f"{path} is not valid JSON ({e}); remove it to resume") from None
-    old = {k: v for k, v in old.items() if not k.startswith("_")}  # _provenance: not config
-    diff = config_diff(old, json.loads(cfg.to_json()))
-    return [k for k in diff if not k.startswith(RESUME_SAFE_PREFIXES)]
-
-
-def check_resume(workdir: Path, cfg: ml_collections.ConfigDict) -> None:
-    """Raise :class:`ConfigError` if ``cfg`` may not continue the run in ``workdir``.
-
-    ``train.resume``: "auto" refuses a run with a different config (but for the keys in
-    :data:`RESUME_SAFE_PREFIXES`), "force" allows it, "never" refuses any workdir holding
-    checkpoints.
-    """
-    ckpts = workdir / "checkpoints"
-    if cfg.train.resume == "never" and ckpts.is_dir() and any(ckpts.rglob("*")):
-        raise ConfigError(
-            f"train.resume=never: {workdir} already holds a run's checkpoints; use a new "
-            "--workdir, or remove that one to start over"
-        )
-    if cfg.train.resume == "force":
-        return
-    diff = changed_keys(workdir, cfg)
-    if diff:
-        raise ConfigError(
-            f"{workdir} holds a run with a different config (keys: {', '.join(diff)}); use a new "
-            "--workdir, or --config.train.resume=force to resume it anyway"
-        )
-
-
-class StartupInterruptedError(Exception):
-    """SIGTERM/SIGINT arrived before the first training step (nothing to save yet)."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(f"stopped by signal {signum} during start-up; nothing was trained")
-        self.signum = signum
-
-
-class StopSignals:
-    """SIGTERM/SIGINT while training: a flag the loop checks after each step (it then saves and
-    exits). Before :meth:`arm` (the start-up), a signal raises :class:`StartupInterruptedError` at
-    once instead, so a slow start-up (data, compilation) stops without a traceback."""
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-        self.armed = False
-        self._old: dict = {}
-
-    def __enter__(self) -> StopSignals:
-        for s in (signal.SIGTERM, signal.SIGINT):
-            # signal() fails outside the main thread (e.g. a test runner thread): no handler then
-            with contextlib.suppress(ValueError):
-                self._old[s] = signal.signal(s, self._handle)
-        return self
-
-    def arm(self) -> None:
-        """From now on a signal only sets :attr:`signum` (training has started)."""
-        self.armed = True
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        del frame
-        self.signum = signum
-        if not self.armed:
-            raise StartupInterruptedError(signum)
-
-    def agreed(self) -> int | None:
-        """The stop signal as every process sees it: in a multi-process run (a preempted host
-        gets SIGTERM, the others may not) all processes stop, checkpoint and exit at the same
-        step when any of them got a signal. One small all-gather per call there; single-process
-        runs just read :attr:`signum`."""
-        if jax.process_count() == 1:
-            return self.signum
-        from jax.experimental import multihost_utils
-
-        seen = multihost_utils.process_allgather(np.int32(self.signum or 0))
-        return int(np.max(seen)) or None
-
-    def __exit__(self, *exc: Any) -> None:
-        for s, h in self._old.items():
-            signal.signal(s, h)
-
-
-# --- loading a run --------------------------------------------------------------------------
-
-
-def load_run(workdir: str | Path, best: bool = False) -> tuple[Any, Any, Any, dict]:
-    """A finished or interrupted run from its workdir: (config, meta, model, variables).
-
-    ``best=True`` loads the checkpoint with the best validation metric instead of the newest.
-    Building the task's data set gives its Meta, so the data must be where the run found it.
-    """
-    from freqssm import data as data_lib
-    from freqssm.run import build_run, init_state, variables_of
-
-    workdir = Path(workdir)
-    saved = json.loads((workdir / "config.json").read_text())
-    cfg = ml_collections.ConfigDict({k: v for k, v in saved.items() if not k.startswith("_")})
-    run = build_run(cfg, data_lib.build(cfg.data).meta)
-    state = init_state(cfg, run)
-    ckpt = Checkpointer(workdir / "checkpoints", keep=cfg.train.keep)
-    try:
-        if best:
-            restored = ckpt.restore_best(state)
-        else:
-            got = ckpt.restore_latest(state)
-            if got is None:
-                raise FileNotFoundError(f"no checkpoint in {workdir / 'checkpoints'}")
-            restored = got[0]
-    finally:
-        ckpt.close()
-    return cfg, run.meta, run.model, variables_of(restored, run)

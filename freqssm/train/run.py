@@ -7,15 +7,21 @@ training, loading a finished run, the size tables and the tests all use it.
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import optax
 from flax import struct
 
-from freqssm import models, optim
+from freqssm import data as data_lib
 from freqssm.data.base import Meta
+from freqssm.model import models
+from freqssm.train import optim
+from freqssm.train.checkpoint import Checkpointer
 
 
 @struct.dataclass
@@ -82,3 +88,28 @@ def variables_of(state: TrainState, run: Run) -> dict:
     if run.has_batch_stats:
         variables["batch_stats"] = state.batch_stats
     return variables
+
+
+def load_run(workdir: str | Path, best: bool = False) -> tuple[Any, Any, Any, dict]:
+    """A finished or interrupted run from its workdir: (config, meta, model, variables).
+
+    ``best=True`` loads the checkpoint with the best validation metric instead of the newest.
+    Building the task's data set gives its Meta, so the data must be where the run found it.
+    """
+    workdir = Path(workdir)
+    saved = json.loads((workdir / "config.json").read_text())
+    cfg = ml_collections.ConfigDict({k: v for k, v in saved.items() if not k.startswith("_")})
+    run = build_run(cfg, data_lib.build(cfg.data).meta)
+    state = init_state(cfg, run)
+    ckpt = Checkpointer(workdir / "checkpoints", keep=cfg.train.keep)
+    try:
+        if best:
+            restored = ckpt.restore_best(state)
+        else:
+            got = ckpt.restore_latest(state)
+            if got is None:
+                raise FileNotFoundError(f"no checkpoint in {workdir / 'checkpoints'}")
+            restored = got[0]
+    finally:
+        ckpt.close()
+    return cfg, run.meta, run.model, variables_of(restored, run)

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from freqssm.analysis.plots import new_figure
 from freqssm.data.base import Dataset
 from freqssm.data.denoise import sequence_to_image
 from freqssm.data.noise import (
@@ -51,7 +52,6 @@ from freqssm.data.noise import (
     noise_survival,
     stripes,
 )
-from freqssm.plots import new_figure
 
 Predict = Callable[[np.ndarray], np.ndarray]
 

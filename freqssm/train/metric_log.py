@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from freqssm.runfiles import atomic_write_text
+from freqssm.train.runfiles import atomic_write_text
 
 log = logging.getLogger("freqssm")
 

@@ -21,7 +21,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from freqssm.blocks import (
+from freqssm.data.base import Meta
+from freqssm.model.blocks import (
     SequenceBlock,
     apply_dense,
     apply_norm,
@@ -30,8 +31,7 @@ from freqssm.blocks import (
     padding_mask,
     torch_linear_init,
 )
-from freqssm.data.base import Meta
-from freqssm.layers import S4D, S5, layer_kwargs
+from freqssm.model.layers import S4D, S5, layer_kwargs
 
 
 def ssm_factory(s: Any) -> Callable[..., nn.Module]:

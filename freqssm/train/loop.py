@@ -33,17 +33,21 @@ import numpy as np
 import optax
 
 from freqssm import data as data_lib
-from freqssm import evaluators, models, optim, tasks
-from freqssm.checkpoint import Checkpointer, StopSignals, changed_keys, check_resume
+from freqssm.analysis import evaluators
 from freqssm.config import validate
 from freqssm.data.base import Meta, eval_batches, train_batches
-from freqssm.feed import Feed, call_sizes
-from freqssm.logging import NullLogger, RunLogger, jsonable
-from freqssm.parallel import DataParallel, is_main_process, maybe_initialize_distributed
-from freqssm.provenance import provenance
-from freqssm.run import Run, TrainState, build_run, init_state, variables_of
-from freqssm.runfiles import WorkdirLock, atomic_write_text, finished_results
-from freqssm.trainlog import TrainLog, log_frequency_report
+from freqssm.model import models
+from freqssm.train import optim, tasks
+from freqssm.train.checkpoint import Checkpointer
+from freqssm.train.feed import Feed, call_sizes
+from freqssm.train.metric_log import NullLogger, RunLogger, jsonable
+from freqssm.train.parallel import DataParallel, is_main_process, maybe_initialize_distributed
+from freqssm.train.provenance import provenance
+from freqssm.train.resume import changed_keys, check_resume, finished_results
+from freqssm.train.run import Run, TrainState, build_run, init_state, variables_of
+from freqssm.train.runfiles import WorkdirLock, atomic_write_text
+from freqssm.train.signals import StopSignals
+from freqssm.train.trainlog import TrainLog, log_frequency_report
 
 log = logging.getLogger("freqssm")
 
@@ -335,9 +339,3 @@ def _predictor(run: Run, state: TrainState) -> Callable[[np.ndarray], np.ndarray
     variables = variables_of(state, run)
     fn = jax.jit(lambda v, x: run.model.apply(v, x, None, train=False))
     return lambda x: np.asarray(fn(variables, jnp.asarray(x)))
-
-
-if __name__ == "__main__":
-    from freqssm.main import run as _run
-
-    _run()

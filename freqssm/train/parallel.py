@@ -8,7 +8,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from freqssm.config import ConfigError
+from freqssm.errors import ConfigError
 
 
 class DataParallel:

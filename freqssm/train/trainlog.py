@@ -17,13 +17,10 @@ from typing import Any
 import jax
 import numpy as np
 
-from freqssm import optim, tasks
 from freqssm.data.base import Meta
-from freqssm.logging import RunLogger
-
-
-class NonFiniteError(FloatingPointError):
-    """The loss or a gradient became NaN/inf."""
+from freqssm.errors import NonFiniteError
+from freqssm.train import optim, tasks
+from freqssm.train.metric_log import RunLogger
 
 
 class TrainLog:
@@ -211,7 +208,7 @@ def log_frequency_report(
     """Plot the SSM's eigenvalues and |G| (and the filtered |G| when the Sobolev filter is on) to
     ``out_dir`` as ``*_{tag}.png``, log them and the report's numbers (as ``{tag}/...``) at
     ``step``, and return the numbers."""
-    from freqssm import plots  # matplotlib only for runs that plot
+    from freqssm.analysis import plots  # matplotlib only for runs that plot
 
     rep = plots.frequency_report(
         jax.device_get(params),

@@ -12,18 +12,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import json
 import os
 from pathlib import Path
 from typing import Any
 
-from freqssm.config import ConfigError
+from freqssm.errors import ConfigError, DiskError
 
 LOCK_NAME = ".lock"
-
-
-class DiskError(OSError):
-    """Writing the run's files failed (disk full, read-only, permissions)."""
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
@@ -99,17 +94,3 @@ class WorkdirLock:
                 if os.listdir(self.workdir) == [LOCK_NAME]:
                     (self.workdir / LOCK_NAME).unlink()
                     self.workdir.rmdir()
-
-
-def finished_results(workdir: Path, cfg: Any) -> dict | None:
-    """``results.json`` of a run in ``workdir`` that finished all ``train.steps`` with this
-    config (keys that do not change what is computed are ignored), else None."""
-    from freqssm.checkpoint import changed_keys
-
-    try:
-        results = json.loads((workdir / "results.json").read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(results, dict) or results.get("step") != int(cfg.train.steps):
-        return None
-    return None if changed_keys(workdir, cfg) else results

@@ -28,7 +28,7 @@ from typing import Any
 import optax
 from flax import traverse_util
 
-from freqssm.config import ConfigError
+from freqssm.errors import ConfigError
 
 SSM_NAMES = frozenset({"Lambda_re", "Lambda_re_log", "Lambda_im", "B"})
 DT_NAMES = frozenset({"log_dt", "dt_raw"})

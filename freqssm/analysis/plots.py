@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from freqssm import analysis
+from freqssm.analysis import spectra
 
 
 def new_figure(size: tuple[float, float] = (6.4, 4.8)) -> Any:
@@ -52,9 +52,9 @@ def plot_eigenvalues(
     """
     fig = new_figure((8.0, 4.8))  # room for the legend beside the axes
     ax = fig.add_subplot()
-    layers = analysis.find_ssm_layers(params)
+    layers = spectra.find_ssm_layers(params)
     for i, (p, sub) in enumerate(layers):
-        lam = analysis.eigenvalues(sub, clip_eigs)
+        lam = spectra.eigenvalues(sub, clip_eigs)
         ax.scatter(lam.real, lam.imag, s=8, alpha=0.6, label=_label(i, p))
     if layers:  # outside the data
         ax.legend(fontsize="small", markerscale=2, loc="upper left", bbox_to_anchor=(1.02, 1.0))
@@ -89,9 +89,9 @@ def plot_transfer(
     (discrete only): a second panel shows the filtered layers (a layer's learned
     ``sobolev_beta`` replaces beta). ``marks``: (x, label) vertical lines, e.g. a task's
     frequencies as fractions of Nyquist. Other arguments as in
-    :func:`freqssm.analysis.transfer_function`. Returns ``path`` (as str).
+    :func:`freqssm.analysis.spectra.transfer_function`. Returns ``path`` (as str).
     """
-    layers = analysis.find_ssm_layers(params)
+    layers = spectra.find_ssm_layers(params)
     kw = dict(
         step_rescale=step_rescale,
         clip_eigs=clip_eigs,
@@ -100,12 +100,12 @@ def plot_transfer(
         include_d=include_d,
     )
     if discrete:
-        grid = analysis.theta_grid(n_freq)
+        grid = spectra.theta_grid(n_freq)
         x = grid / np.pi
     else:
         hi = 1.0
         for _, sub in layers:
-            sys = analysis.system64(sub, step_rescale, clip_eigs)
+            sys = spectra.system64(sub, step_rescale, clip_eigs)
             hi = max(
                 hi, np.pi / float(np.min(sys["dt"])), 2 * float(np.max(np.abs(sys["Lambda"].imag)))
             )
@@ -125,9 +125,7 @@ def plot_transfer(
                 layer_filt = (np.asarray(sub["sobolev_beta"]), filt[1], filt[2])
             if layer_filt is not None:
                 betas.append(np.reshape(layer_filt[0], -1))
-            mag = analysis.transfer_magnitude(
-                sub, grid, discrete=discrete, sobolev=layer_filt, **kw
-            )
+            mag = spectra.transfer_magnitude(sub, grid, discrete=discrete, sobolev=layer_filt, **kw)
             mag = np.maximum(mag, tiny)
             (line,) = ax.plot(x, mag.mean(axis=1), lw=1.2, label=_label(i, p))
             ax.fill_between(x, mag.min(axis=1), mag.max(axis=1), color=line.get_color(), alpha=0.2)
@@ -191,9 +189,9 @@ def frequency_report(
 
     ``title`` starts both titles (e.g. the run's name and knobs); ``sobolev`` and ``marks`` go to
     :func:`plot_transfer`; ``kw`` (n_freq, step_rescale, clip_eigs, discretization, conj_sym,
-    include_d) to both :func:`plot_transfer` and :func:`~freqssm.analysis.summarize` (whose
+    include_d) to both :func:`plot_transfer` and :func:`~freqssm.analysis.spectra.summarize` (whose
     numbers describe the SSM without the filter). Returns
-    ``{"eigs": path, "transfer": path, **analysis.summarize(params, **kw)}``.
+    ``{"eigs": path, "transfer": path, **spectra.summarize(params, **kw)}``.
     """
     out_dir = os.fspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
@@ -213,4 +211,4 @@ def frequency_report(
         marks=marks,
         **kw,
     )
-    return {"eigs": eigs, "transfer": transfer, **analysis.summarize(params, **kw)}
+    return {"eigs": eigs, "transfer": transfer, **spectra.summarize(params, **kw)}

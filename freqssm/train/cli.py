@@ -11,15 +11,14 @@ import logging
 import sys
 from pathlib import Path
 
-from freqssm.config import ConfigError
-from freqssm.data.base import DataError
+from freqssm.errors import ConfigError, DataError
 
 
 def main(argv: list[str]) -> int:
     """Train the parsed ``--config`` in ``--workdir`` and print where the results are."""
     from absl import flags
 
-    from freqssm.train import train_and_evaluate
+    from freqssm.train.loop import train_and_evaluate
 
     FLAGS = flags.FLAGS
     if len(argv) > 1:
@@ -108,9 +107,8 @@ def run() -> None:
         print(help_text(sys.argv[1:]))
         sys.exit(0)
 
-    from freqssm.checkpoint import CheckpointError, StartupInterruptedError
-    from freqssm.runfiles import DiskError, disk_error
-    from freqssm.trainlog import NonFiniteError
+    from freqssm.errors import CheckpointError, DiskError, NonFiniteError, StartupInterruptedError
+    from freqssm.train.runfiles import disk_error
 
     try:  # the config file is loaded here already (overrides are read from sys.argv)
         config_flags.DEFINE_config_file(

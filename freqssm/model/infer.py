@@ -26,8 +26,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from freqssm import models
 from freqssm.data.base import Meta
+from freqssm.model import models
 
 
 class RecurrentModel:

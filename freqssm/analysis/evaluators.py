@@ -21,7 +21,7 @@ from freqssm.data.base import Dataset
 Predict = Callable[[np.ndarray], np.ndarray]
 
 EVALUATORS: dict[str, str] = {
-    "denoise": "freqssm.denoise_eval:evaluate",
+    "denoise": "freqssm.analysis.denoise:evaluate",
 }
 
 

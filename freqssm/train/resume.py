@@ -1,0 +1,89 @@
+"""Resume policy: whether a workdir's run may be continued with a config, and whether it has
+already finished (the keys that may change between a run and its resumption are listed here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import ml_collections
+
+from freqssm.errors import ConfigError
+
+# Keys that may change between a run and its resumption without changing what is computed.
+RESUME_SAFE_PREFIXES = (
+    "log.",
+    "train.resume",
+    "train.progress",
+    "train.analysis",
+    "train.max_inflight",
+    "train.steps_per_call",
+    "train.prefetch",
+    "train.max_skipped",
+    "data.root",
+)
+
+
+def config_diff(old: dict, new: dict, prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ between two nested config dicts."""
+    keys = sorted(set(old) | set(new))
+    diff = []
+    for k in keys:
+        path = f"{prefix}{k}"
+        a, b = old.get(k), new.get(k)
+        if isinstance(a, dict) and isinstance(b, dict):
+            diff += config_diff(a, b, path + ".")
+        elif a != b:
+            diff.append(path)
+    return diff
+
+
+def changed_keys(workdir: Path, cfg: ml_collections.ConfigDict) -> list[str]:
+    """Keys (but for :data:`RESUME_SAFE_PREFIXES`) in which ``cfg`` differs from the run's
+    ``config.json`` in ``workdir`` ([] if there is none)."""
+    path = workdir / "config.json"
+    if not path.exists():
+        return []
+    try:
+        old = json.loads(path.read_text())
+    except ValueError as e:
+        raise ConfigError(f"{path} is not valid JSON ({e}); remove it to resume") from None
+    old = {k: v for k, v in old.items() if not k.startswith("_")}  # _provenance: not config
+    diff = config_diff(old, json.loads(cfg.to_json()))
+    return [k for k in diff if not k.startswith(RESUME_SAFE_PREFIXES)]
+
+
+def check_resume(workdir: Path, cfg: ml_collections.ConfigDict) -> None:
+    """Raise :class:`ConfigError` if ``cfg`` may not continue the run in ``workdir``.
+
+    ``train.resume``: "auto" refuses a run with a different config (but for the keys in
+    :data:`RESUME_SAFE_PREFIXES`), "force" allows it, "never" refuses any workdir holding
+    checkpoints.
+    """
+    ckpts = workdir / "checkpoints"
+    if cfg.train.resume == "never" and ckpts.is_dir() and any(ckpts.rglob("*")):
+        raise ConfigError(
+            f"train.resume=never: {workdir} already holds a run's checkpoints; use a new "
+            "--workdir, or remove that one to start over"
+        )
+    if cfg.train.resume == "force":
+        return
+    diff = changed_keys(workdir, cfg)
+    if diff:
+        raise ConfigError(
+            f"{workdir} holds a run with a different config (keys: {', '.join(diff)}); use a new "
+            "--workdir, or --config.train.resume=force to resume it anyway"
+        )
+
+
+def finished_results(workdir: Path, cfg: Any) -> dict | None:
+    """``results.json`` of a run in ``workdir`` that finished all ``train.steps`` with this
+    config (keys that do not change what is computed are ignored), else None."""
+    try:
+        results = json.loads((workdir / "results.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(results, dict) or results.get("step") != int(cfg.train.steps):
+        return None
+    return None if changed_keys(workdir, cfg) else results
