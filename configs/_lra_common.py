@@ -31,7 +31,7 @@ Variant = Callable[[ml_collections.ConfigDict], None]
 
 
 def base() -> ml_collections.ConfigDict:
-    """The authors' LRA model (README, "Fidelity to the paper's setup").
+    """The authors' LRA model (results/fidelity.md).
 
     S4D layers with S4D-Lin eigenvalues scaled by alpha, 6 bidirectional layers with a strictly
     anticausal backward half, GELU (exact) then a GLU output map (H -> 2H -> H, PyTorch's init),
@@ -114,8 +114,8 @@ def reduced(steps: int, warmup: int, eval_every: int) -> dict[str, Any]:
     }
 
 
-# The settings in which the authors' model differs from freqssm's defaults (README, "Fidelity
-# to the paper's setup"); ``ours`` sets them back to ``base_config()``'s values.
+# The settings in which the authors' model differs from freqssm's defaults
+# (results/fidelity.md); ``ours`` sets them back to ``base_config()``'s values.
 FIDELITY_KEYS = (
     "model.pooling",
     "model.final_norm",

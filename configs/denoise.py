@@ -52,7 +52,7 @@ so c = 1e4 · L / 262144 (= 156.25 at L = 4096) gives the same factor at every f
 The data (``freqssm.data.denoise``): scikit-image's bundled photographs, random square crops,
 resized to ``grid`` = (rows, cols) = (128, 32) by default, RGB in [-1, 1]. Evaluation noise:
 ``low_band`` (0, 0.05) and ``high_band`` (0.5, 1) of Nyquist, std 0.2 each, and the authors'
-stripes (``freqssm.denoise_eval``). Changing ``data.grid`` on the command line does not rescale
+stripes (``freqssm.analysis.denoise``). Changing ``data.grid`` on the command line does not rescale
 dt and c; use ``paper_scaling`` in a variant.
 """
 

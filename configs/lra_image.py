@@ -2,10 +2,10 @@
 
 Data: ``cifar-10-batches-py/`` under ``data.root`` or tfds ``cifar10`` (``data.source=tfds``).
 
-What differs from the shared LRA model (``configs/_lra_common.py``; README, "Fidelity to the
-paper's setup"): d_model 512, layer norm after the residual (postnorm), alpha 3, one eigenvalue
-set per feature, SSM and Δ lr 0.001, lr 0.01, weight decay 0.01, dropout 0.1 at the three tied
-sites of each block, batch 50, 180000 steps with 18000 warmup, seed 2222.
+What differs from the shared LRA model (``configs/_lra_common.py``; results/fidelity.md): d_model
+512, layer norm after the residual (postnorm), alpha 3, one eigenvalue set per feature, SSM and Δ
+lr 0.001, lr 0.01, weight decay 0.01, dropout 0.1 at the three tied sites of each block, batch 50,
+180000 steps with 18000 warmup, seed 2222.
 
 Variants (combine with commas): ``smoke``, ``untuned`` (alpha = 1, fixed beta = 0).
 

@@ -3,10 +3,10 @@
 Data: ``python -m freqssm.datagen.listops --out $FREQSSM_DATA`` (or the official lra_release
 folder ``listops-1000/``).
 
-What differs from the shared LRA model (``configs/_lra_common.py``; README, "Fidelity to the
-paper's setup"): d_model 128, alpha 3, pooling at the EOS token, SSM lr 0.004, Δ at the global
-lr 0.008, weight decay 0.03, batch 32, 150000 steps with 5000 warmup, seed 2222; each block
-masks the padding (``model.mask_padding``).
+What differs from the shared LRA model (``configs/_lra_common.py``; results/fidelity.md): d_model
+128, alpha 3, pooling at the EOS token, SSM lr 0.004, Δ at the global lr 0.008, weight decay 0.03,
+batch 32, 150000 steps with 5000 warmup, seed 2222; each block masks the padding
+(``model.mask_padding``).
 
 Variants (combine with commas): ``smoke``, ``untuned`` (alpha = 1, fixed beta = 0), ``reduced``
 (the CPU-scale runs of results/lra.md; ``reduced_untuned`` = ``reduced,untuned``).

@@ -2,9 +2,9 @@
 
 Data: ``python -m freqssm.datagen.pathfinder --out $FREQSSM_DATA --resolution 32 --n 200000``.
 
-What differs from the shared LRA model (``configs/_lra_common.py``; README, "Fidelity to the
-paper's setup"): d_model 256, alpha 3, SSM and Δ lr 0.001, lr 0.004, weight decay 0.03, batch
-50, 800000 steps with 150000 warmup, seed 3333.
+What differs from the shared LRA model (``configs/_lra_common.py``; results/fidelity.md): d_model
+256, alpha 3, SSM and Δ lr 0.001, lr 0.004, weight decay 0.03, batch 50, 800000 steps with 150000
+warmup, seed 3333.
 
 Variants (combine with commas): ``smoke``, ``untuned`` (alpha = 1, fixed beta = 0), ``reduced``
 (the CPU-scale runs of results/lra.md; ``reduced_untuned`` = ``reduced,untuned``).

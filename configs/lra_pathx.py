@@ -2,9 +2,9 @@
 
 Data: ``python -m freqssm.datagen.pathfinder --out $FREQSSM_DATA --resolution 128 --n 200000``.
 
-What differs from the shared LRA model (``configs/_lra_common.py``; README, "Fidelity to the
-paper's setup"): d_model 128, alpha 5, one eigenvalue set per feature, dt_min 1e-4, SSM, Δ and
-global lr 0.001, weight decay 0.03, batch 20, 1250000 steps with 200000 warmup, seed 3333.
+What differs from the shared LRA model (``configs/_lra_common.py``; results/fidelity.md): d_model
+128, alpha 5, one eigenvalue set per feature, dt_min 1e-4, SSM, Δ and global lr 0.001, weight
+decay 0.03, batch 20, 1250000 steps with 200000 warmup, seed 3333.
 
 Variants (combine with commas): ``smoke``, ``untuned`` (alpha = 1, fixed beta = 0).
 

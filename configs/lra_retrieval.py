@@ -3,10 +3,9 @@ two-tower head.
 
 Data: ``tsv_data/new_aan_pairs.{train,eval,test}.tsv`` from lra_release under ``data.root``.
 
-What differs from the shared LRA model (``configs/_lra_common.py``; README, "Fidelity to the
-paper's setup"): d_model 128, alpha 3, SSM lr 0.001, Δ at the global lr 0.004, weight decay
-0.03, batch 64, 100000 steps with 5000 warmup, seed 3333; each block masks each document's
-padding (``model.mask_padding``).
+What differs from the shared LRA model (``configs/_lra_common.py``; results/fidelity.md): d_model
+128, alpha 3, SSM lr 0.001, Δ at the global lr 0.004, weight decay 0.03, batch 64, 100000 steps
+with 5000 warmup, seed 3333; each block masks each document's padding (``model.mask_padding``).
 
 Variants (combine with commas): ``smoke``, ``untuned`` (alpha = 1, fixed beta = 0).
 

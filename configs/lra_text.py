@@ -3,12 +3,12 @@
 Data: the standard ``aclImdb/`` folder under ``data.root``, or tfds ``imdb_reviews`` prepared
 locally (``data.source=tfds``).
 
-What differs from the shared LRA model (``configs/_lra_common.py``; README, "Fidelity to the
-paper's setup"): d_model 256, alpha 5, SSM lr 0.001, Δ at the global lr 0.01, weight decay
-0.05, batch 32, 20000 steps with 2000 warmup, seed 3333. Characters seen at least 15 times in
-the training text form the vocabulary (with ``<pad>``, ``<unk>``, ``<eos>``); as in LRA there is
-no validation split: all 25k training reviews train and the test split is reported as
-validation (``results.json`` says so). Each block masks the padding (``model.mask_padding``).
+What differs from the shared LRA model (``configs/_lra_common.py``; results/fidelity.md): d_model
+256, alpha 5, SSM lr 0.001, Δ at the global lr 0.01, weight decay 0.05, batch 32, 20000 steps with
+2000 warmup, seed 3333. Characters seen at least 15 times in the training text form the vocabulary
+(with ``<pad>``, ``<unk>``, ``<eos>``); as in LRA there is no validation split: all 25k training
+reviews train and the test split is reported as validation (``results.json`` says so). Each block
+masks the padding (``model.mask_padding``).
 
 Variants (combine with commas): ``smoke``, ``untuned`` (alpha = 1, fixed beta = 0).
 

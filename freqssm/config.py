@@ -22,7 +22,7 @@ DECAY_SCOPES = ("weights", "all")
 
 
 def base_config() -> ml_collections.ConfigDict:
-    """All keys with defaults; see the README's config table for their meaning."""
+    """All keys with defaults; configs/README.md says what each means."""
     c = ml_collections.ConfigDict()
     c.seed = 0
 
@@ -114,7 +114,7 @@ def base_config() -> ml_collections.ConfigDict:
     t.steps_per_call = 1  # optimizer steps per jitted call (lax.scan); calls end at log/eval/ckpt
     t.prefetch = 2  # calls' batches built and placed on the devices ahead by a thread; 0: none
     t.analysis = True  # eigenvalue and |G| plots at start and end
-    t.evaluator = ""  # a task evaluation at the end (freqssm.evaluators), e.g. "denoise"
+    t.evaluator = ""  # a task evaluation at the end (freqssm.analysis.evaluators), e.g. "denoise"
     t.progress = True
 
     c.log = ml_collections.ConfigDict()

@@ -40,6 +40,7 @@ import argparse
 import dataclasses
 import datetime
 import functools
+import importlib.util
 import math
 import os
 import platform
@@ -52,7 +53,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+if importlib.util.find_spec("freqssm") is None:  # a checkout without `pip install -e .`
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from freqssm.model.layers import S4D, S5
 from freqssm.ssm.discretize import discretize
@@ -554,7 +556,7 @@ def bench_model_group(kind: str, L: int, s: Sizes) -> list[Row]:
 
 def direct_kernel_model_memory(L: int, s: Sizes) -> int:
     """Compile-time memory of the S4D model step with the (H, N, L) Vandermonde kernel (not run)."""
-    import freqssm.layers as layers
+    import freqssm.model.layers as layers
 
     fast = layers.vandermonde_kernel
     layers.vandermonde_kernel = _s4d_kernel_direct

@@ -38,6 +38,7 @@ import argparse
 import contextlib
 import datetime
 import importlib.metadata
+import importlib.util
 import io
 import logging
 import os
@@ -52,9 +53,10 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-sys.path[:0] = [str(REPO), str(HERE)]
+if importlib.util.find_spec("freqssm") is None:  # a checkout without `pip install -e .`
+    sys.path.insert(0, str(REPO))
 
-import jax  # noqa: E402  (after the sys.path entries above)
+import jax  # noqa: E402  (after the check above)
 
 try:
     import ml_collections  # the configs are ConfigDicts

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import logging
 import os
 import statistics
@@ -33,9 +34,13 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-sys.path[:0] = [str(REPO), str(HERE)]
+if importlib.util.find_spec("freqssm") is None:  # a checkout without `pip install -e .`
+    sys.path.insert(0, str(REPO))
 
-import gpu_check  # noqa: E402  (after the sys.path entries above)
+# the sibling script, loaded from its file (scripts/ is not a package and stays off sys.path)
+_spec = importlib.util.spec_from_file_location("gpu_check", HERE / "gpu_check.py")
+gpu_check = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(gpu_check)
 
 VARIANTS = ((1, 0), (1, 2), (8, 0), (8, 2))  # (steps_per_call, prefetch)
 

@@ -13,6 +13,7 @@ reproduced, read off the runs, and the commands).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import itertools
 import json
 import subprocess
@@ -25,7 +26,8 @@ from typing import Any
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+if importlib.util.find_spec("freqssm") is None:  # a checkout without `pip install -e .`
+    sys.path.insert(0, str(REPO))
 
 from freqssm.analysis.denoise import plot_gain, show_image  # noqa: E402
 from freqssm.analysis.plots import new_figure  # noqa: E402

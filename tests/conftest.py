@@ -2,6 +2,8 @@ import importlib.util
 import os
 import pickle
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -66,13 +68,19 @@ def load_config(path: str | Path, variant: str | None = None):
 
 
 def load_script(name: str):
-    """``scripts/<name>.py`` as a module, without putting scripts/ on ``sys.path``."""
-    spec = importlib.util.spec_from_file_location(
-        f"scripts_{name}", REPO / "scripts" / f"{name}.py"
-    )
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    """``scripts/<name>.py`` as a module, without putting scripts/ on ``sys.path`` (registered
+    in ``sys.modules`` as ``scripts_<name>``, as dataclasses in it need, and loaded once)."""
+    key = f"scripts_{name}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, REPO / "scripts" / f"{name}.py")
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[key] = mod
+        try:
+            spec.loader.exec_module(mod)
+        except BaseException:
+            del sys.modules[key]
+            raise
+    return sys.modules[key]
 
 
 def smoke_config(**overrides):
@@ -89,13 +97,45 @@ def smoke_config(**overrides):
     return cfg
 
 
+@pytest.fixture(scope="session")
+def script():
+    """``script("sweep")`` -> ``scripts/sweep.py`` as a module (scripts/ stays off sys.path)."""
+    return load_script
+
+
+@pytest.fixture(scope="session")
+def train_cli():
+    """``train_cli(*args, timeout=300, env=None)`` -> the finished ``python -m freqssm.train
+    ARGS`` (wandb off, output captured). ``timeout`` guards against a hang; it is no timing."""
+
+    def run(*args, timeout=300, env=None):
+        env = dict(os.environ, WANDB_MODE="disabled", **(env or {}))
+        cmd = [sys.executable, "-m", "freqssm.train", *map(str, args)]
+        return subprocess.run(
+            cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
+        )
+
+    return run
+
+
+def _rel_err(a, b) -> float:
+    a, b = np.asarray(a), np.asarray(b)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
+
+
+@pytest.fixture(scope="session")
+def rel_err():
+    """``rel_err(a, b)``: max |a - b| / max |b| (the float64 tests' error measure)."""
+    return _rel_err
+
+
 @pytest.fixture
 def config_file():
     """``config_file("lra_listops.py", "smoke")`` -> that file's ``get_config(variant)``."""
     return lambda name, variant=None: load_config(REPO / "configs" / name, variant)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def smoke():
     """``smoke(**{"train.steps": 4, ...})`` -> a tiny waves config (seconds to train)."""
     return smoke_config

@@ -1,5 +1,5 @@
 """The image-denoising evaluation: what a trained (linear) sequence model does to clean and noisy
-images. Registered in :mod:`freqssm.evaluators` for ``data.name = "denoise"``.
+images. Registered in :mod:`freqssm.analysis.evaluators` for ``data.name = "denoise"``.
 
 On the test split it measures
 

@@ -1,13 +1,13 @@
 """Frequency diagnostics of S5 / S4D layers: eigenvalues, transfer functions, their summary.
 
 Works on raw Flax parameter trees (initial or trained), so it can run on a checkpoint without
-building the model; :mod:`freqssm.plots` draws what is computed here. Every SSM layer is found by
-its parameter names (see :mod:`freqssm.layers`), turned into its continuous system by
-:func:`freqssm.ssm.system.ssm_system`, and evaluated with
-:func:`freqssm.ssm.kernel.transfer_continuous` / :func:`~freqssm.ssm.kernel.transfer_discrete`
-— one source of truth for the formulas. The
-evaluation runs in float64 (inside ``jax.enable_x64``) because the resonances of lightly damped
-modes (|Λ̄| close to 1) are sharp and float32 would blur them.
+building the model; :mod:`freqssm.analysis.plots` draws what is computed here. Every SSM layer is
+found by its parameter names (see :mod:`freqssm.model.layers`), turned into its continuous system
+by :func:`freqssm.ssm.system.ssm_system`, and evaluated with
+:func:`freqssm.ssm.kernel.transfer_continuous` / :func:`~freqssm.ssm.kernel.transfer_discrete` —
+one source of truth for the formulas. The evaluation runs in float64 (inside ``jax.enable_x64``)
+because the resonances of lightly damped modes (|Λ̄| close to 1) are sharp and float32 would blur
+them.
 
 What the numbers mean (paper Sec. 2-4): a mode λ = a + ib resonates near the continuous angular
 frequency ω = |b|, i.e. near θ = |b|·Δ radians per sample after discretization. The knob alpha
@@ -190,7 +190,7 @@ def transfer_function(
     """Complex transfer function of one layer, complex128.
 
     Args:
-      subtree: the layer's params (names and shapes in :mod:`freqssm.layers`).
+      subtree: the layer's params (names and shapes in :mod:`freqssm.model.layers`).
       omega: (F,) grid. Continuous: angular frequency ω of x' = Λx + Bu, G(iω). ``discrete``:
         θ in radians per sample (normally in [0, π]) of the discretized system, H(e^{iθ}),
         discretized with the layer's Δ (per mode for S5, per feature for S4D) and

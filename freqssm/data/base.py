@@ -59,7 +59,7 @@ def tfds_prepare_hint(name: str, data_dir: str | None) -> str:
         f"prepare it once (network needed) with `pip install 'freqssm[tfds-prepare]'` and "
         f"`tfds build {name} --data_dir={where} --file_format=array_record`; if {where} already "
         f"holds {name} as tfrecord, build into a fresh folder instead (`--data_dir=NEW`) and run "
-        "with --config.data.tfds_dir=NEW (README, 'tfds data sets')"
+        "with --config.data.tfds_dir=NEW (README, 'Data sets')"
     )
 
 

@@ -1,6 +1,6 @@
 """Band-limited and stripe noise on image sequences, and how much of it a model lets through.
 
-The denoising evaluation (:mod:`freqssm.denoise_eval`) corrupts the clean test sequences of
+The denoising evaluation (:mod:`freqssm.analysis.denoise`) corrupts the clean test sequences of
 :mod:`freqssm.data.denoise` (``(L, C)`` or ``(B, L, C)``, time on axis -2, ``L = rows * cols``)
 and measures the noise energy that survives the trained model. Frequencies are fractions of the
 Nyquist frequency: rFFT bin k of a length-L signal sits at ``2k / L``.

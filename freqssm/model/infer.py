@@ -3,7 +3,7 @@
 A unidirectional SSM layer is a recurrence, so a trained model can run one step at a time with
 O(1) memory per step: ``carry, y_t = step(carry, x_t)``. This is how to use a model for streaming
 or autoregressive inputs; the outputs equal the full-sequence call (tested in float64). The steps
-are the model's own (:meth:`freqssm.models.SequenceModel.step`, built from each block's and
+are the model's own (:meth:`freqssm.model.models.SequenceModel.step`, built from each block's and
 layer's ``step``); this module only scans them.
 
 Limits: bidirectional layers look at the future and the Sobolev filter is a non-causal operation on
@@ -31,7 +31,7 @@ from freqssm.model import models
 
 
 class RecurrentModel:
-    """Token-by-token evaluation of a trained causal :class:`freqssm.models.SequenceModel`."""
+    """Token-by-token evaluation of a trained causal :class:`freqssm.model.models.SequenceModel`."""
 
     def __init__(self, model_cfg: Any, meta: Meta, variables: dict) -> None:
         self.model = models.build(model_cfg, meta)

@@ -1,5 +1,5 @@
 """Flax modules: the S5 and S4D diagonal SSM layers, each a full-sequence ``__call__`` and a
-recurrent ``step`` (the residual block around them is :mod:`freqssm.blocks`).
+recurrent ``step`` (the residual block around them is :mod:`freqssm.model.blocks`).
 
 The modules are thin: every formula lives in :mod:`freqssm.ssm`. ``__call__`` maps inputs
 (batch, length, features) = (B, L, H) to outputs of the same shape; ``step`` maps a state and one
@@ -33,7 +33,6 @@ h mod G, as in the S4 code's ``repeat(A, 't n -> (v t) n')``, while Δ stays per
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -80,7 +79,8 @@ class DiagonalSSM(nn.Module):
 
     Attributes (the ``model.ssm`` config keys of the same names, except ``lambda_init`` =
     ``init`` and ``beta``, ``beta_learnable``, ``sobolev_c`` = ``sobolev.beta``,
-    ``sobolev.learnable``, ``sobolev.c``; :func:`layer_kwargs` maps a config to them):
+    ``sobolev.learnable``, ``sobolev.c``; :func:`freqssm.model.models.layer_kwargs` maps a
+    config to them):
       state_size: the real state size (P for S5, N per feature for S4D; half are stored modes
         with ``conj_sym``).
       lambda_init: "hippo", "s4d_lin" or "s4d_inv".
@@ -202,26 +202,6 @@ class DiagonalSSM(nn.Module):
         else:
             raw["log_dt"] = self.param("log_dt", log_dt)
         return ssm_system(raw, self.step_rescale, self.clip_eigs)
-
-
-def layer_kwargs(cls: type, ssm_cfg: Any) -> dict[str, Any]:
-    """The fields of ``cls`` (S5 or S4D) from a ``model.ssm`` config: same names, plus the
-    renamed ``init`` and ``sobolev.*``; "auto" mode keeps the layer's default."""
-    renamed = {
-        "lambda_init": ssm_cfg.init,
-        "beta": ssm_cfg.sobolev.beta,
-        "beta_learnable": ssm_cfg.sobolev.learnable,
-        "sobolev_c": ssm_cfg.sobolev.c,
-    }
-    out = {}
-    for f in dataclasses.fields(cls):
-        if f.name in renamed:
-            out[f.name] = renamed[f.name]
-        elif f.name in ssm_cfg and f.name not in ("parent", "name"):
-            out[f.name] = ssm_cfg[f.name]
-    if out.get("mode") == "auto":
-        del out["mode"]
-    return out
 
 
 class S5(DiagonalSSM):

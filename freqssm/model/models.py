@@ -13,6 +13,7 @@ All models are called as ``model.apply(variables, inputs, lengths=None, train=Fa
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -31,7 +32,27 @@ from freqssm.model.blocks import (
     padding_mask,
     torch_linear_init,
 )
-from freqssm.model.layers import S4D, S5, layer_kwargs
+from freqssm.model.layers import S4D, S5
+
+
+def layer_kwargs(cls: type, ssm_cfg: Any) -> dict[str, Any]:
+    """The fields of ``cls`` (S5 or S4D) from a ``model.ssm`` config: same names, plus the
+    renamed ``init`` and ``sobolev.*``; "auto" mode keeps the layer's default."""
+    renamed = {
+        "lambda_init": ssm_cfg.init,
+        "beta": ssm_cfg.sobolev.beta,
+        "beta_learnable": ssm_cfg.sobolev.learnable,
+        "sobolev_c": ssm_cfg.sobolev.c,
+    }
+    out = {}
+    for f in dataclasses.fields(cls):
+        if f.name in renamed:
+            out[f.name] = renamed[f.name]
+        elif f.name in ssm_cfg and f.name not in ("parent", "name"):
+            out[f.name] = ssm_cfg[f.name]
+    if out.get("mode") == "auto":
+        del out["mode"]
+    return out
 
 
 def ssm_factory(s: Any) -> Callable[..., nn.Module]:
@@ -178,7 +199,7 @@ class SequenceModel(nn.Module):
             return dense(meta.n_outputs, c, "head")(x)
         return dense(meta.n_outputs, c, "head")(pool(x, lengths))
 
-    # --- recurrent (token-by-token) evaluation of a causal model; see freqssm.infer ---
+    # --- recurrent (token-by-token) evaluation of a causal model; see freqssm.model.infer ---
     def _parts(self) -> tuple[nn.Module, dict]:
         c, v = self.cfg, self.variables
         if c.kind == "linear":

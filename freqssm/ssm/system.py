@@ -1,6 +1,6 @@
 """The continuous diagonal system of an S5 or S4D layer, read from its raw parameters.
 
-Parameter names and shapes are those of :mod:`freqssm.layers` (its module docstring has the
+Parameter names and shapes are those of :mod:`freqssm.model.layers` (its module docstring has the
 table). Pure jax.numpy: the layers call it in their forward pass and recurrent step, analysis code
 on trained parameters.
 """
@@ -23,7 +23,7 @@ def ssm_system(
 ) -> dict[str, jax.Array]:
     """The continuous system of an S5 or S4D layer from its raw parameters.
 
-    The parameterization is read from the parameter names (:mod:`freqssm.layers`): Re Λ from
+    The parameterization is read from the parameter names (:mod:`freqssm.model.layers`): Re Λ from
     ``Lambda_re`` (clipped at -1e-4 with ``clip_eigs``) or ``-exp(Lambda_re_log)``; Δ from
     ``exp(log_dt)`` or ``softplus(dt_raw)``, times ``step_rescale``; an S4D layer without ``B``
     has B = 1; shared S4D eigenvalues (G, N) are expanded to one row per feature (H, N).

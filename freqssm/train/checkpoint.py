@@ -1,9 +1,6 @@
-"""Checkpoints with orbax, and what a run needs around them: resume checks, stop signals, loading.
-
-* :class:`Checkpointer`: the last k steps plus the best one, resuming past corrupt steps;
-* :func:`check_resume`: may this config continue the run in this workdir;
-* :class:`StopSignals`: SIGTERM/SIGINT as a flag the loop checks between steps;
-* :func:`load_run`: a finished or interrupted run from its workdir (newest or best checkpoint).
+"""Checkpoints with orbax: :class:`Checkpointer` keeps the last k steps plus the best one and
+resumes past corrupt steps. Around it: the resume policy (:mod:`freqssm.train.resume`), stop
+signals (:mod:`freqssm.train.signals`) and loading a run (:func:`freqssm.train.run.load_run`).
 
 Layout under ``<workdir>/checkpoints``: ``<step>/``, one orbax manager whose preservation policy
 keeps the newest ``keep`` steps and the step with the best validation metric (saved with the

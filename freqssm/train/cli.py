@@ -64,7 +64,7 @@ usage: freqssm-train --config FILE.py[:VARIANT[,VARIANT...]] --workdir DIR [--co
   --config   an experiment file of configs/, optionally with variants (combined left to right)
   --workdir  where checkpoints, logs, plots and results go; rerun the same command to resume
   --config.KEY=VALUE  override any key, e.g. --config.model.ssm.alpha=2.0
-             Every key, its default and meaning: README.md, section "Config keys".
+             Every key, its default and meaning: configs/README.md.
 """
 
 
@@ -88,7 +88,7 @@ def help_text(argv: list[str]) -> str:
             doc = f"cannot read {file}: {e}"
         out.append(f"{file}:\n\n{doc}\n")
         return "\n".join(out)
-    configs = Path(__file__).resolve().parent.parent / "configs"
+    configs = Path(__file__).resolve().parents[2] / "configs"  # freqssm/train/cli.py -> repo
     if not configs.is_dir():  # an installed wheel: the experiment files live in the repository
         return USAGE
     out.append(f"experiment files in {configs} (--config FILE --help shows a file's variants):")

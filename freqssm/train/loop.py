@@ -3,10 +3,12 @@
 :func:`train_and_evaluate` reads top to bottom: build the run, restore or initialize its state,
 then the loop of jitted calls (one train step each, or ``train.steps_per_call`` of them) with
 logging, evaluation and checkpoints at their periods, and the final evaluation. It knows no task:
-losses, metrics and model selection come from :mod:`freqssm.tasks` via the task's Meta, devices
-from :mod:`freqssm.parallel`, each call's batches from :mod:`freqssm.feed` (built ahead by a
-thread), resuming and signals from :mod:`freqssm.checkpoint`, per-step logging from
-:mod:`freqssm.trainlog`, the command line from :mod:`freqssm.main`.
+losses, metrics and model selection come from :mod:`freqssm.train.tasks` via the task's Meta,
+devices from :mod:`freqssm.train.parallel`, each call's batches from :mod:`freqssm.train.feed`
+(built ahead by a thread), checkpoints, resume policy and stop signals from
+:mod:`freqssm.train.checkpoint`, :mod:`freqssm.train.resume` and :mod:`freqssm.train.signals`,
+per-step logging from :mod:`freqssm.train.trainlog`, the command line from
+:mod:`freqssm.train.cli`.
 
 The run writes to ``<workdir>``: ``config.json``, ``metrics.jsonl``, ``results.json`` (final and
 test-at-best-val metrics), ``plots/`` (eigenvalues and |G| at start and end), ``checkpoints/``

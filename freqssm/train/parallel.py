@@ -84,7 +84,7 @@ def maybe_initialize_distributed() -> None:
         if missing:
             raise ConfigError(
                 f"JAX_COORDINATOR_ADDRESS is set but {' and '.join(missing)} not: set all three "
-                "to start a multi-process run (README, 'Scale and robustness')"
+                "to start a multi-process run (README, 'Scale, interruptions, inference')"
             )
         try:
             n, pid = int(env["JAX_NUM_PROCESSES"]), int(env["JAX_PROCESS_ID"])

@@ -9,13 +9,12 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-import bench  # noqa: E402
 
 
 @pytest.mark.slow
-def test_bench_quick_writes_the_table(tmp_path):
+def test_bench_quick_writes_the_table(script, tmp_path):
     """The literal ``python scripts/bench.py --quick`` (report redirected to a temporary file)."""
+    bench = script("bench")
     out = tmp_path / "bench.md"
     cmd = [sys.executable, str(ROOT / "scripts" / "bench.py"), "--quick", "--out", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=tmp_path)
@@ -44,7 +43,8 @@ def test_bench_quick_writes_the_table(tmp_path):
         assert float(line.rsplit(":", 1)[1]) < 1e-5, line
 
 
-def test_flop_counts_scale_as_documented():
+def test_flop_counts_scale_as_documented(script):
+    bench = script("bench")
     f1, b1 = bench.s5_counts(2, 100, 8, 4, 1, False)
     f2, b2 = bench.s5_counts(4, 100, 8, 4, 1, False)
     assert f2 == 2 * f1 and b2 == 2 * b1
@@ -55,24 +55,52 @@ def test_flop_counts_scale_as_documented():
     assert k2 - k1 == 4 * 4 * 8 * 64  # one more direction of kernel products
 
 
-def test_median_timer_and_memory_estimate():
+class _Clock:
+    """A fake ``time.perf_counter``: each call of a timed function advances it by that call's
+    programmed duration, so the timers' medians are known exactly."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self):
+        return self.now
+
+    def run(self, durations, log):
+        it = iter(durations)
+
+        def call():
+            log.append(1)
+            self.now += next(it)
+
+        return call
+
+
+def test_timers_return_the_median_of_the_timed_calls(script, monkeypatch):
+    bench = script("bench")
+    clock = _Clock()
+    monkeypatch.setattr(bench, "time", clock)
     calls = []
-    t = bench.time_runs(lambda: calls.append(1), warmup=2, repeats=5, budget_s=10.0)
-    assert len(calls) == 7 and t >= 0
+    # two warmup calls (100 s each, not timed), then five timed calls: median 3 (mean 4.2)
+    t = bench.time_runs(clock.run([100, 100, 5, 1, 3, 2, 10], calls), 2, 5, budget_s=1e9)
+    assert len(calls) == 7 and t == 3
+    # the budget cuts the repeats to 3 once spent: median of (5, 1, 9) = 5
+    calls = []
+    t = bench.time_runs(clock.run([5, 1, 9, 7, 7], calls), 0, 5, budget_s=10)
+    assert len(calls) == 3 and t == 5
+    # alternating blocks (warmup 1, then per round: 1 untimed + 2 timed calls per run)
+    a = [50, *(50, 1, 2), *(50, 3, 4), *(50, 5, 30)]  # timed: 1 2 3 4 5 30 -> median 3.5
+    b = [50, *(50, 10, 20), *(50, 30, 40), *(50, 50, 600)]  # timed: 10 ... 600 -> median 35
+    la, lb = [], []
+    ta, tb = bench.time_alternating(
+        [clock.run(a, la), clock.run(b, lb)], warmup=1, rounds=3, block=2, budget_s=1e9
+    )
+    assert len(la) == len(lb) == 1 + 3 * 3 and (ta, tb) == (3.5, 35)
+
+
+def test_memory_estimate_and_load_average(script):
     import jax
 
-    calls = {"a": 0, "b": 0}
-    ta, tb = bench.time_alternating(
-        [
-            lambda: calls.__setitem__("a", calls["a"] + 1),
-            lambda: calls.__setitem__("b", 1 + calls["b"]),
-        ],
-        warmup=1,
-        rounds=3,
-        block=2,
-        budget_s=10.0,
-    )
-    assert calls == {"a": 1 + 3 * 3, "b": 1 + 3 * 3} and ta >= 0 and tb >= 0
+    bench = script("bench")
     c = jax.jit(lambda a: a @ a).lower(jnp.ones((64, 64), jnp.float32)).compile()
     assert bench.memory_bytes(c) >= 2 * 64 * 64 * 4
     assert np.isfinite(bench.load_average())

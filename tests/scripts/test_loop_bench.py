@@ -1,14 +1,11 @@
 """scripts/loop_bench.py: each case builds a valid config of the intended shape (no training here;
 the timing code is gpu_check.loop_timing, run by tests/scripts/test_gpu_check.py)."""
 
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-import loop_bench  # noqa: E402
 
 from freqssm import data as data_lib  # noqa: E402
 from freqssm.config import validate  # noqa: E402
@@ -19,7 +16,8 @@ from freqssm.config import validate  # noqa: E402
     [("waves", "waves", 1024, 32), ("listops-smoke", "synthetic", 256, 16),
      ("pathfinder-reduced", "synthetic", 1024, 64)],
 )  # fmt: skip
-def test_cases_build_the_intended_runs(case, name, L, width):
+def test_cases_build_the_intended_runs(script, case, name, L, width):
+    loop_bench = script("loop_bench")
     base = loop_bench.case_config(case, quick=False)
     cfg = loop_bench.gpu_check.for_timing(base, k=8, prefetch=2, interval=40, intervals=5)
     validate(cfg)

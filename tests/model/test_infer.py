@@ -15,14 +15,9 @@ from freqssm.model.infer import RecurrentModel
 from freqssm.model.layers import S4D, S5
 
 
-def rel_err(a, b):
-    a, b = np.asarray(a), np.asarray(b)
-    return np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300)
-
-
 @pytest.mark.parametrize("kind", ["s5", "s4d"])
 @pytest.mark.parametrize("method", ["zoh", "bilinear"])
-def test_layer_steps_equal_full_call(x64, kind, method):
+def test_layer_steps_equal_full_call(rel_err, x64, kind, method):
     cls = S5 if kind == "s5" else S4D
     layer = cls(state_size=8, discretization=method, step_rescale=1.5, param_dtype=jnp.float64)
     x = jax.random.normal(jax.random.key(0), (2, 40, 3), jnp.float64)
@@ -70,7 +65,9 @@ def _model(kind, norm, prenorm, activation, output_kind, input_kind, **overrides
         ("s5", "batch", True, "gelu", "classification", "tokens"),
     ],
 )
-def test_model_runs_token_by_token(x64, kind, norm, prenorm, activation, output_kind, input_kind):
+def test_model_runs_token_by_token(
+    rel_err, x64, kind, norm, prenorm, activation, output_kind, input_kind
+):
     c, meta, model, v, x = _model(kind, norm, prenorm, activation, output_kind, input_kind)
     v64 = jax.tree.map(lambda a: a.astype(jnp.float64), v)
     x64_ = x if input_kind == "tokens" else x.astype(jnp.float64)
@@ -99,7 +96,7 @@ AUTHORS = {
 
 
 @pytest.mark.parametrize("pooling", ["last", "mean"])
-def test_model_with_the_authors_settings_runs_token_by_token(x64, pooling):
+def test_model_with_the_authors_settings_runs_token_by_token(rel_err, x64, pooling):
     c, meta, model, v, x = _model(
         "s4d", "batch", True, "full_glu", "classification", "tokens", pooling=pooling, **AUTHORS
     )
@@ -111,7 +108,7 @@ def test_model_with_the_authors_settings_runs_token_by_token(x64, pooling):
         assert rel_err(rec[:, t - 1], jax.jit(model.apply)(v64, x[:, :t])) < 1e-10
 
 
-def test_linear_model_and_refusals(x64):
+def test_linear_model_and_refusals(rel_err, x64):
     c = base_config().model
     c.kind, c.ssm.d_skip = "linear", False
     meta = Meta(12, "real", 3, "sequence_regression", 3)
@@ -150,7 +147,7 @@ def test_trained_run_loads_and_runs_recurrently(tmp_path, smoke):
         ("gelu", "none", True, "lecun"),
     ],
 )
-def test_block_steps_equal_full_call(x64, activation, norm, prenorm, glu_init):
+def test_block_steps_equal_full_call(rel_err, x64, activation, norm, prenorm, glu_init):
     ssm = functools.partial(S5, state_size=6, param_dtype=jnp.float64)
     block = SequenceBlock(
         ssm, norm=norm, prenorm=prenorm, activation=activation, glu_init=glu_init, dropout=0.3

@@ -131,15 +131,13 @@ def _losses(workdir):
 
 
 @pytest.fixture(scope="module")
-def one_step_per_call(tmp_path_factory):
+def one_step_per_call(tmp_path_factory, smoke):
     wd = tmp_path_factory.mktemp("k1")
-    return _run(wd, 1), wd
+    return _run(smoke, wd, 1), wd
 
 
-def _run(workdir, k, prefetch=2, **more):
-    from conftest import smoke_config
-
-    cfg = smoke_config(
+def _run(smoke, workdir, k, prefetch=2, **more):
+    cfg = smoke(
         **{
             "train.steps": 16,
             "train.log_every": 4,
@@ -154,9 +152,9 @@ def _run(workdir, k, prefetch=2, **more):
     return cfg, train_and_evaluate(cfg, workdir)
 
 
-def test_four_steps_per_call_equal_one(tmp_path, one_step_per_call):
+def test_four_steps_per_call_equal_one(tmp_path, one_step_per_call, smoke):
     (cfg1, res1), wd1 = one_step_per_call
-    cfg4, res4 = _run(tmp_path, 4)
+    cfg4, res4 = _run(smoke, tmp_path, 4)
     l1, l4 = _losses(wd1), _losses(tmp_path)
     assert [s for s, _ in l4] == [s for s, _ in l1] == [4, 8, 12, 16]
     np.testing.assert_allclose([v for _, v in l4], [v for _, v in l1], rtol=1e-5)
@@ -167,12 +165,12 @@ def test_four_steps_per_call_equal_one(tmp_path, one_step_per_call):
     assert res4["best"]["step"] == res1["best"]["step"]
 
 
-def test_four_steps_per_call_resume_after_a_kill_between_calls(tmp_path, monkeypatch):
+def test_four_steps_per_call_resume_after_a_kill_between_calls(tmp_path, monkeypatch, smoke):
     """Killed after the call that ends at step 12 (last checkpoint 12, the next call in
     flight): the rerun resumes at 12 and ends exactly where an uninterrupted run ends."""
     from freqssm.train import trainlog
 
-    _, ref = _run(tmp_path / "ref", 4, prefetch=3)
+    _, ref = _run(smoke, tmp_path / "ref", 4, prefetch=3)
     real_add = trainlog.TrainLog.add
     calls = []
 
@@ -184,11 +182,11 @@ def test_four_steps_per_call_resume_after_a_kill_between_calls(tmp_path, monkeyp
 
     monkeypatch.setattr(trainlog.TrainLog, "add", add_then_die)
     with pytest.raises(KeyboardInterrupt):
-        _run(tmp_path / "run", 4, prefetch=3)
+        _run(smoke, tmp_path / "run", 4, prefetch=3)
     monkeypatch.setattr(trainlog.TrainLog, "add", real_add)
     assert calls == [4, 4, 4, 4]
     assert max(Checkpointer(tmp_path / "run" / "checkpoints").steps()) == 12
     assert not [t for t in threading.enumerate() if t.name == "freqssm-feed"]
-    _, res = _run(tmp_path / "run", 4, prefetch=3)
+    _, res = _run(smoke, tmp_path / "run", 4, prefetch=3)
     assert res["test"] == ref["test"] and res["val"] == ref["val"] and res["best"] == ref["best"]
     assert _losses(tmp_path / "run") == _losses(tmp_path / "ref")

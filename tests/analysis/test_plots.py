@@ -1,4 +1,4 @@
-"""The frequency plots and report of a parameter tree (freqssm.plots)."""
+"""The frequency plots and report of a parameter tree (freqssm.analysis.plots)."""
 
 from pathlib import Path
 
@@ -8,20 +8,14 @@ import numpy as np
 import pytest
 
 from freqssm.analysis import plots
-from freqssm.model.layers import S4D, S5
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def _params(kind, **kw):
-    module = {"s4d": S4D, "s5": S5}[kind](**kw)
-    return jax.jit(module.init)(jax.random.key(0), jnp.ones((1, 16, 3)))["params"]
-
-
-def test_plots_write_png(tmp_path):
+def test_plots_write_png(layer_params, tmp_path):
     params = {
-        "b0": {"ssm": _params("s4d", state_size=8)},
-        "b1": {"ssm": _params("s5", state_size=8)},
+        "b0": {"ssm": layer_params("s4d", state_size=8)},
+        "b1": {"ssm": layer_params("s5", state_size=8)},
     }
     for path in (
         plots.plot_eigenvalues(params, tmp_path / "e.png", title="t"),
@@ -54,11 +48,11 @@ def test_sobolev_gain_is_the_filter_weight_at_the_fft_bins(x64):
 
 
 @pytest.mark.parametrize("kind", ["s4d", "s5"])
-def test_filtered_magnitude_is_the_weighted_ssm_path_plus_d(kind):
+def test_filtered_magnitude_is_the_weighted_ssm_path_plus_d(layer_params, kind):
     """|w(θ)·H_ssm(θ) + D| (S5: RMS over inputs), composed from the complex transfer function."""
     from freqssm.analysis.spectra import sobolev_gain, transfer_function, transfer_magnitude
 
-    sub = jax.tree.map(np.asarray, _params(kind, state_size=8))
+    sub = jax.tree.map(np.asarray, layer_params(kind, state_size=8))
     theta = np.linspace(0.0, np.pi, 40)
     beta = np.array([1.0, -1.0, 0.5])
     got = transfer_magnitude(sub, theta, discrete=True, sobolev=(beta, 32, None))

@@ -14,7 +14,7 @@ import pytest
 from freqssm.train.checkpoint import Checkpointer
 from freqssm.train.metric_log import read_jsonl
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ARGS = [
     "-m",
     "freqssm.train",

@@ -3,15 +3,13 @@ was written at commit b23845e (before the package moved into layer folders). Tod
 load it with the same parameters and outputs, and resume it from its step-3 checkpoint."""
 
 import json
-import os
 import shutil
-import subprocess
-import sys
+from pathlib import Path
 
 import jax.numpy as jnp
 import numpy as np
-from conftest import REPO
 
+REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "waves_smoke_run"
 
 
@@ -31,7 +29,7 @@ def test_load_run_gives_the_saved_outputs(tmp_path):
     np.testing.assert_allclose(np.asarray(out), saved["outputs"], rtol=1e-5, atol=1e-6)
 
 
-def test_resume_from_the_old_checkpoint(tmp_path):
+def test_resume_from_the_old_checkpoint(tmp_path, train_cli):
     wd = shutil.copytree(FIXTURE, tmp_path / "wd")
     old = json.loads((wd / "results.json").read_text())
     shutil.rmtree(wd / "checkpoints" / "6")
@@ -39,14 +37,7 @@ def test_resume_from_the_old_checkpoint(tmp_path):
     cmd = json.loads((wd / "config.json").read_text())["_provenance"]["command"]
     args = cmd[3:]  # after "python -m freqssm.train"
     args[args.index("--workdir") + 1] = str(wd)
-    proc = subprocess.run(
-        [sys.executable, "-m", "freqssm.train", *args],
-        cwd=REPO,
-        env=dict(os.environ, WANDB_MODE="disabled"),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = train_cli(*args)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "resumed from step 3" in proc.stderr
     new = json.loads((wd / "results.json").read_text())

@@ -1,6 +1,5 @@
-"""freqssm.analysis against independent references (scipy.signal / plain numpy state space)."""
-
-import functools
+"""freqssm.analysis.spectra against independent references (scipy.signal, a plain numpy
+state space)."""
 
 import jax
 import jax.numpy as jnp
@@ -8,15 +7,8 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from freqssm.analysis import spectra as analysis
-from freqssm.model.layers import S4D, S5
-
-
-@functools.cache
-def _params(kind, **kw):
-    """Initial params of S4D/S5 on (1, 16, 3) inputs, cached: model init dominates test time."""
-    module = {"s4d": S4D, "s5": S5}[kind](**kw)
-    return jax.jit(module.init)(jax.random.key(0), jnp.ones((1, 16, 3)))["params"]
+from freqssm.analysis import spectra
+from freqssm.model.layers import S4D
 
 
 def _c(x):
@@ -66,16 +58,16 @@ def _ss_freqresp(Ad, Bd, Cd, Dd, theta):
 
 
 @pytest.mark.parametrize("dt_range", [(1e-3, 1e-1), (0.05, 0.1)])
-def test_s4d_transfer_matches_scipy(dt_range):
-    p = _params("s4d", state_size=8, dt_min=dt_range[0], dt_max=dt_range[1])
+def test_s4d_transfer_matches_scipy(layer_params, dt_range):
+    p = layer_params("s4d", state_size=8, dt_min=dt_range[0], dt_max=dt_range[1])
     H = p["D"].shape[0]
     lam, b, c = _clipped_lambda(p), _c(p["B"]), _c(p["C"])[0]
     d, dt = np.asarray(p["D"], np.float64), np.exp(np.asarray(p["log_dt"], np.float64))
     omega = np.linspace(0.0, 15.0, 61)
     theta = np.linspace(0.0, np.pi, 61)
 
-    cont = analysis.transfer_magnitude(p, omega)
-    disc = analysis.transfer_magnitude(p, theta, discrete=True)
+    cont = spectra.transfer_magnitude(p, omega)
+    disc = spectra.transfer_magnitude(p, theta, discrete=True)
     assert cont.shape == disc.shape == (61, H)
     assert cont.dtype == np.float64
     for h in range(H):
@@ -94,8 +86,8 @@ def test_s4d_transfer_matches_scipy(dt_range):
             np.testing.assert_allclose(disc[:, h], np.abs(h_scipy), rtol=1e-6)
 
 
-def test_s5_transfer_matches_numpy_reference():
-    p = _params("s5", state_size=8)
+def test_s5_transfer_matches_numpy_reference(layer_params):
+    p = layer_params("s5", state_size=8)
     H = p["D"].shape[0]
     lam, b, c = _clipped_lambda(p), _c(p["B"]), _c(p["C"])[0]  # (P,), (P, H), (H, P)
     d, dt = np.asarray(p["D"], np.float64), np.exp(np.asarray(p["log_dt"], np.float64))
@@ -106,10 +98,10 @@ def test_s5_transfer_matches_numpy_reference():
     rc = 1.0 / (1j * omega[:, None] - lam.conj())
     g_ref = np.einsum("op,fp,pi->foi", c, r, b) + np.einsum("op,fp,pi->foi", c.conj(), rc, b.conj())
     g_ref = g_ref + np.diag(d)
-    g = analysis.transfer_function(p, omega)
+    g = spectra.transfer_function(p, omega)
     assert g.shape == (41, H, H)
     np.testing.assert_allclose(np.abs(g), np.abs(g_ref), rtol=1e-6)
-    mag = analysis.transfer_magnitude(p, omega)
+    mag = spectra.transfer_magnitude(p, omega)
     np.testing.assert_allclose(mag, np.sqrt(np.mean(np.abs(g_ref) ** 2, axis=-1)), rtol=1e-6)
     # The aggregation is the RMS over inputs, not e.g. the max or the sum.
     assert not np.allclose(mag, np.abs(g_ref).max(axis=-1), rtol=1e-3)
@@ -125,10 +117,10 @@ def test_s5_transfer_matches_numpy_reference():
             (A[s, s], Bm[s], Cm[:, s], np.zeros((H, H))), dt[n], method="zoh"
         )
     h_ref = _ss_freqresp(Ad, Bd, Cm @ Ad, np.diag(d) + Cm @ Bd, theta)
-    h = analysis.transfer_function(p, theta, discrete=True)
+    h = spectra.transfer_function(p, theta, discrete=True)
     np.testing.assert_allclose(np.abs(h), np.abs(h_ref), rtol=1e-6)
     np.testing.assert_allclose(
-        analysis.transfer_magnitude(p, theta, discrete=True),
+        spectra.transfer_magnitude(p, theta, discrete=True),
         np.sqrt(np.mean(np.abs(h_ref) ** 2, axis=-1)),
         rtol=1e-6,
     )
@@ -146,7 +138,7 @@ def test_transfer_magnitude_matches_layer_impulse_response(conj_sym):
     y = np.asarray(model.apply({"params": p}, jnp.asarray(u)), np.float64)[0]  # (L, H)
     theta = 2 * np.pi * np.arange(L // 2 + 1) / L
     np.testing.assert_allclose(
-        analysis.transfer_magnitude(p, theta, discrete=True, conj_sym=conj_sym),
+        spectra.transfer_magnitude(p, theta, discrete=True, conj_sym=conj_sym),
         np.abs(np.fft.rfft(y, axis=0)),
         rtol=1e-3,
         atol=1e-4,
@@ -173,39 +165,39 @@ def test_find_ssm_layers_numeric_order():
         },
         "decoder": {"kernel": np.ones((2, 3))},
     }
-    found = analysis.find_ssm_layers(params)
+    found = spectra.find_ssm_layers(params)
     assert [path for path, _ in found] == ["encoder/block2/ssm", "encoder/block10/ssm"]
     assert found[0][1] is params["encoder"]["block2"]["ssm"]
-    assert analysis.layer_kind(found[0][1]) == "s5"
-    summary = analysis.summarize(params, n_freq=32)
+    assert spectra.layer_kind(found[0][1]) == "s5"
+    summary = spectra.summarize(params, n_freq=32)
     assert set(summary) >= {"freq/layer0/gain_centroid", "freq/layer1/im_abs_max"}
 
 
-def test_layer_without_d_skip():
-    p = _params("s4d", state_size=8, d_skip=False)
+def test_layer_without_d_skip(layer_params):
+    p = layer_params("s4d", state_size=8, d_skip=False)
     assert "D" not in p
-    assert [path for path, _ in analysis.find_ssm_layers({"ssm": p})] == ["ssm"]
+    assert [path for path, _ in spectra.find_ssm_layers({"ssm": p})] == ["ssm"]
     with_d = dict(p, D=np.zeros(3, np.float32))
     theta = np.linspace(0.0, np.pi, 16)
     np.testing.assert_array_equal(
-        analysis.transfer_magnitude(p, theta, discrete=True),
-        analysis.transfer_magnitude(with_d, theta, discrete=True),
+        spectra.transfer_magnitude(p, theta, discrete=True),
+        spectra.transfer_magnitude(with_d, theta, discrete=True),
     )
 
 
-def test_layer_kind_and_eigenvalues():
-    p4, p5 = _params("s4d", state_size=8), _params("s5", state_size=8)
-    assert analysis.layer_kind(p4) == "s4d" and analysis.layer_kind(p5) == "s5"
-    eig = analysis.eigenvalues(p4)
+def test_layer_kind_and_eigenvalues(layer_params):
+    p4, p5 = layer_params("s4d", state_size=8), layer_params("s5", state_size=8)
+    assert spectra.layer_kind(p4) == "s4d" and spectra.layer_kind(p5) == "s5"
+    eig = spectra.eigenvalues(p4)
     assert eig.shape == (3 * 4,) and np.iscomplexobj(eig)
     np.testing.assert_allclose(eig.imag, np.tile(np.pi * np.arange(4), 3), rtol=1e-6)
     assert np.all(eig.real <= -1e-4)
 
 
-def test_alpha_moves_gain_centroid():
+def test_alpha_moves_gain_centroid(layer_params):
     def centroid(alpha):
-        p = _params("s4d", state_size=16, alpha=alpha, dt_min=0.05, dt_max=0.05)
-        return analysis.summarize(p, n_freq=128)
+        p = layer_params("s4d", state_size=16, alpha=alpha, dt_min=0.05, dt_max=0.05)
+        return spectra.summarize(p, n_freq=128)
 
     s1, s8 = centroid(1.0), centroid(8.0)
     assert s8["freq/layer0/im_abs_max"] == pytest.approx(8 * s1["freq/layer0/im_abs_max"], 1e-5)

@@ -1,33 +1,15 @@
-"""Flax layers: independent float64 references (scipy.signal.dlsim), mode equivalences, knobs."""
+"""freqssm.model.layers: the S5 and S4D layers against scipy.signal simulations and direct sums in
+float64, and the authors' LRA settings."""
 
-import functools
-
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 from scipy import signal
 
-from freqssm.model.blocks import SequenceBlock
 from freqssm.model.layers import S4D, S5
 from freqssm.ssm.sobolev import sobolev_filter
 from freqssm.ssm.system import ssm_system
-
-
-def rel_err(a, b):
-    a, b = np.asarray(a), np.asarray(b)
-    return np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300)
-
-
-def jit_init(module, x):
-    # jitted: one compiled program per module instead of one per eager op (most of the time here)
-    return jax.jit(module.init)(jax.random.key(0), x)
-
-
-def init_apply(module, x, **kw):
-    v = jit_init(module, x)
-    return v, jax.jit(functools.partial(module.apply, **kw))(v, x)
 
 
 def system_of(module, v, H):
@@ -54,7 +36,7 @@ def mode_response(lam, dt, b_row, c_col, u, method, reverse=False):
 
 @pytest.mark.parametrize("method", ["zoh", "bilinear"])
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_s5_matches_scipy_simulation(x64, method, bidirectional):
+def test_s5_matches_scipy_simulation(init_apply, rel_err, x64, method, bidirectional):
     H, P, L = 3, 8, 48
     u = np.random.default_rng(0).standard_normal((1, L, H))
     m = S5(
@@ -81,7 +63,7 @@ def test_s5_matches_scipy_simulation(x64, method, bidirectional):
 
 
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_s4d_conv_matches_scipy_simulation(x64, bidirectional):
+def test_s4d_conv_matches_scipy_simulation(init_apply, rel_err, x64, bidirectional):
     H, N, L = 2, 8, 64
     u = np.random.default_rng(1).standard_normal((1, L, H))
     m = S4D(
@@ -101,7 +83,7 @@ def test_s4d_conv_matches_scipy_simulation(x64, bidirectional):
 
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("beta", [0.0, 1.0])
-def test_mode_equivalences(x64, bidirectional, beta):
+def test_mode_equivalences(init_apply, rel_err, x64, bidirectional, beta):
     x = jnp.asarray(np.random.default_rng(2).standard_normal((2, 33, 4)))
     common = dict(bidirectional=bidirectional, beta=beta, param_dtype=jnp.float64)
     _, ys = init_apply(S5(state_size=8, mode="scan", scan_impl="sequential", **common), x)
@@ -115,7 +97,7 @@ def test_mode_equivalences(x64, bidirectional, beta):
             assert rel_err(kc, ks) < 1e-10
 
 
-def test_conjugate_symmetry_equals_full_state_computation(x64):
+def test_conjugate_symmetry_equals_full_state_computation(init_apply, rel_err, x64):
     """The stored half with 2 Re(·) equals the explicit full complex state of both conjugates."""
     H, L = 3, 40
     x = np.random.default_rng(3).standard_normal((1, L, H))
@@ -140,7 +122,7 @@ def test_conjugate_symmetry_equals_full_state_computation(x64):
 
 
 @pytest.mark.parametrize("cls", [S5, S4D])
-def test_alpha_changes_only_the_imaginary_parts_of_the_layer(cls):
+def test_alpha_changes_only_the_imaginary_parts_of_the_layer(jit_init, cls):
     x = jnp.ones((1, 16, 4))
     v1 = jit_init(cls(state_size=8, alpha=1.0), x)["params"]
     v3 = jit_init(cls(state_size=8, alpha=3.0), x)["params"]
@@ -169,7 +151,7 @@ def _s4d_fused_reference(s, x, beta, c=None):
 
 
 @pytest.mark.parametrize("cls", [S5, S4D])
-def test_sobolev_in_layers(x64, cls):
+def test_sobolev_in_layers(jit_init, init_apply, rel_err, x64, cls):
     x = np.random.default_rng(4).standard_normal((2, 32, 3))
     kw = dict(state_size=8, param_dtype=jnp.float64)
     v, y0 = init_apply(cls(**kw), jnp.asarray(x))  # fixed beta = 0: the filter is skipped
@@ -195,7 +177,7 @@ def test_sobolev_in_layers(x64, cls):
             jit_init(S4D(mode="scan", beta=1.0, **kw), x)
 
 
-def test_step_rescale_and_clip_eigs(x64):
+def test_step_rescale_and_clip_eigs(init_apply, rel_err, x64):
     x = jnp.asarray(np.random.default_rng(5).standard_normal((1, 20, 3)))
     m = S4D(state_size=8, step_rescale=2.0, param_dtype=jnp.float64)
     v, y2 = init_apply(m, x)
@@ -210,7 +192,7 @@ def test_step_rescale_and_clip_eigs(x64):
 
 
 @pytest.mark.parametrize("cls,mode", [(S5, "scan"), (S5, "conv"), (S4D, "conv"), (S4D, "scan")])
-def test_shapes_dtypes_and_jit(cls, mode):
+def test_shapes_dtypes_and_jit(jit_init, cls, mode):
     x = jnp.ones((2, 24, 6), jnp.float32)
     m = cls(
         state_size=8, mode=mode, bidirectional=True, beta_learnable=(cls, mode) != (S4D, "scan")
@@ -223,82 +205,8 @@ def test_shapes_dtypes_and_jit(cls, mode):
         jit_init(cls(state_size=8, mode="fft"), x)
 
 
-@pytest.mark.parametrize("activation", ["gelu", "full_glu", "half_glu1", "half_glu2"])
-@pytest.mark.parametrize("norm,prenorm", [("batch", True), ("layer", False)])
-def test_sequence_block_stack_forward_and_backward(activation, norm, prenorm):
-    class Stack(nn.Module):
-        @nn.compact
-        def __call__(self, x, train):
-            for i, ssm in enumerate(
-                [
-                    functools.partial(S5, state_size=8),
-                    functools.partial(S4D, state_size=8, beta=0.5),
-                ]
-            ):
-                x = SequenceBlock(
-                    ssm=ssm,
-                    norm=norm,
-                    prenorm=prenorm,
-                    activation=activation,
-                    dropout=0.1,
-                    name=f"block{i}",
-                )(x, train)
-            return x
-
-    x = jax.random.normal(jax.random.key(1), (4, 16, 8))
-    model = Stack()
-    v = model.init(jax.random.key(0), x, False)
-
-    @jax.jit
-    def loss(params, extra, x):
-        y, upd = model.apply(
-            {"params": params, **extra},
-            x,
-            True,
-            mutable=list(extra),
-            rngs={"dropout": jax.random.key(2)},
-        )
-        return jnp.mean(y**2), upd
-
-    params = v["params"]
-    extra = {k: v[k] for k in v if k != "params"}
-    (val, upd), g = jax.value_and_grad(loss, has_aux=True)(params, extra, x)
-    assert np.isfinite(val)
-    leaves = jax.tree.leaves(g)
-    assert all(np.all(np.isfinite(l)) for l in leaves)
-    assert sum(float(jnp.sum(jnp.abs(l))) > 0 for l in leaves) >= len(leaves) - 2
-    assert ("batch_stats" in upd) == (norm == "batch")
-    # eval mode is deterministic and uses running statistics
-    y1 = model.apply(v, x, False)
-    y2 = model.apply(v, x, False)
-    assert np.array_equal(y1, y2) and y1.shape == x.shape
-
-
-def test_dropout_is_tied_over_time():
-    block = SequenceBlock(ssm=functools.partial(S4D, state_size=4), activation="gelu", dropout=0.5)
-    x = jax.random.normal(jax.random.key(4), (2, 10, 16))
-    v = jit_init(block, x)
-    # a dropped (batch, feature) pair is zero at every time step
-    y = block.apply(v, x, train=True, rngs={"dropout": jax.random.key(3)})
-    dropped = np.asarray(y - x) == 0  # residual removed
-    assert np.all(dropped.all(axis=1) | (~dropped).all(axis=1))
-    assert dropped.any() and (~dropped).any()
-
-
-def test_bad_choices_raise():
-    x = jnp.ones((1, 8, 4))
-    with pytest.raises(ValueError, match="activation"):
-        jit_init(SequenceBlock(ssm=S5, activation="relu"), x)
-    with pytest.raises(ValueError, match="norm"):
-        jit_init(SequenceBlock(ssm=S5, norm="group"), x)
-    with pytest.raises(ValueError, match="init"):
-        jit_init(S5(state_size=8, lambda_init="legt"), x)
-    with pytest.raises(ValueError, match="divisible"):
-        jit_init(S5(state_size=8, blocks=3), x)
-
-
 @pytest.mark.parametrize("cls", [S5, S4D])
-def test_without_d_skip_the_layer_is_the_pure_ssm_path(cls):
+def test_without_d_skip_the_layer_is_the_pure_ssm_path(jit_init, init_apply, cls):
     x = jax.random.normal(jax.random.key(1), (2, 16, 3))
     v, y = init_apply(cls(state_size=8), x)
     v0 = jit_init(cls(state_size=8, d_skip=False), x)
@@ -343,7 +251,7 @@ def _kernels(s, L, kind):
 
 @pytest.mark.parametrize("strict", [True, False])
 @pytest.mark.parametrize("cls,mode", [(S4D, "conv"), (S4D, "scan"), (S5, "scan"), (S5, "conv")])
-def test_bidirectional_kernel_equals_direct_double_sum(x64, cls, mode, strict):
+def test_bidirectional_kernel_equals_direct_double_sum(init_apply, rel_err, x64, cls, mode, strict):
     H, L = 3, 17
     u = np.random.default_rng(11).standard_normal((2, L, H))
     m = cls(
@@ -375,7 +283,7 @@ def test_strict_two_sided_kernel_matches_the_authors_padding(x64):
     assert np.array_equal(k, ref)
 
 
-def test_shared_eigenvalues_equal_a_per_feature_layer_with_copies(x64):
+def test_shared_eigenvalues_equal_a_per_feature_layer_with_copies(jit_init, rel_err, x64):
     H, G, L = 6, 2, 24
     u = jnp.asarray(np.random.default_rng(13).standard_normal((2, L, H)))
     kw = dict(state_size=8, bidirectional=True, beta=0.5, param_dtype=jnp.float64)
@@ -401,7 +309,7 @@ def test_shared_eigenvalues_equal_a_per_feature_layer_with_copies(x64):
 
 
 @pytest.mark.parametrize("cls", [S5, S4D])
-def test_exp_and_softplus_parameterizations_equal_the_current_ones(x64, cls):
+def test_exp_and_softplus_parameterizations_equal_the_current_ones(jit_init, rel_err, x64, cls):
     x = jnp.asarray(np.random.default_rng(15).standard_normal((2, 20, 3)))
     kw = dict(state_size=8, bidirectional=True, param_dtype=jnp.float64)
     v = jit_init(cls(**kw), x)
@@ -426,7 +334,7 @@ def test_exp_and_softplus_parameterizations_equal_the_current_ones(x64, cls):
     assert np.all(np.asarray(s_new["dt"]) <= 1e-1 * (1 + 1e-9))
 
 
-def test_s4d_without_b_parameter_has_b_fixed_at_one(x64):
+def test_s4d_without_b_parameter_has_b_fixed_at_one(jit_init, rel_err, x64):
     x = jnp.asarray(np.random.default_rng(17).standard_normal((2, 20, 3)))
     kw = dict(state_size=8, bidirectional=True, param_dtype=jnp.float64)
     no_b = S4D(train_b=False, **kw)
@@ -462,99 +370,7 @@ def test_s5_b_and_c_init_variances():
         s5_BC(key, V, P // 2, H, 1, jnp.float32, "xavier")
 
 
-class _Identity(nn.Module):
-    """A stand-in SSM: the block's input after its norm, unchanged."""
-
-    @nn.compact
-    def __call__(self, x, train=False):
-        del train
-        return x
-
-
-def test_three_tied_dropouts_sit_before_gelu_after_gelu_and_after_the_glu():
-    block = SequenceBlock(
-        ssm=_Identity,
-        norm="layer",
-        activation="full_glu",
-        dropout=0.5,
-        dropout_sites=("pre_act", "post_act", "post_glu"),
-        gelu="erf",
-    )
-    x = jax.random.normal(jax.random.key(4), (3, 10, 16))
-    v = jit_init(block, x)
-    calls = []
-
-    def record(next_fun, args, kwargs, context):
-        out = next_fun(*args, **kwargs)
-        if isinstance(context.module, nn.Dropout):
-            calls.append((np.asarray(args[0]), np.asarray(out)))
-        return out
-
-    with nn.intercept_methods(record):
-        y = block.apply(v, x, train=True, rngs={"dropout": jax.random.key(3)})
-    assert len(calls) == 3
-    p = v["params"]
-    z = nn.LayerNorm().apply({"params": p["norm"]}, x)
-    np.testing.assert_allclose(calls[0][0], z, rtol=1e-6, atol=1e-6)  # before the GELU
-    g = nn.gelu(calls[0][1], approximate=False)
-    np.testing.assert_allclose(calls[1][0], g, rtol=1e-6, atol=1e-6)  # after the GELU
-    h = calls[1][1]
-    dense = lambda q, t: t @ q["kernel"] + q["bias"]  # noqa: E731
-    glu = dense(p["out1"], h) * jax.nn.sigmoid(dense(p["out2"], h))
-    np.testing.assert_allclose(calls[2][0], glu, rtol=1e-5, atol=1e-6)  # after the GLU
-    np.testing.assert_allclose(y, x + calls[2][1], rtol=1e-6, atol=1e-6)
-    masks = []
-    for inp, out in calls:
-        kept = out != 0
-        # tied over time: a (batch, feature) pair is kept or dropped at every step
-        assert np.all(kept.all(axis=1) | (~kept).all(axis=1))
-        np.testing.assert_allclose(out[kept], 2.0 * inp[kept], rtol=1e-6)
-        masks.append(kept[:, 0])
-    assert not np.array_equal(masks[0], masks[1]) and not np.array_equal(masks[1], masks[2])
-
-
-def test_exact_gelu_and_torch_glu_init():
-    from scipy.special import erf
-
-    H = 64
-    block = SequenceBlock(
-        ssm=_Identity, norm="layer", activation="full_glu", gelu="erf", glu_init="torch"
-    )
-    x = jax.random.normal(jax.random.key(5), (2, 8, H))
-    with jax.enable_x64(True):
-        x64_ = jnp.asarray(x, jnp.float64)
-        b64 = SequenceBlock(
-            ssm=_Identity,
-            norm="layer",
-            activation="full_glu",
-            gelu="erf",
-            glu_init="torch",
-            param_dtype=jnp.float64,
-        )
-        v = jit_init(b64, x64_)
-        p = jax.tree.map(np.asarray, v["params"])
-        y = np.asarray(b64.apply(v, x64_))
-        z = np.asarray(nn.LayerNorm(param_dtype=jnp.float64).apply({"params": p["norm"]}, x64_))
-    assert z.dtype == np.float64
-    g = 0.5 * z * (1 + erf(z / np.sqrt(2)))
-    glu = (g @ p["out1"]["kernel"] + p["out1"]["bias"]) / (
-        1 + np.exp(-(g @ p["out2"]["kernel"] + p["out2"]["bias"]))
-    )
-    assert rel_err(y, np.asarray(x, np.float64) + glu) < 1e-12
-    # the tanh approximation is a different function at this tolerance
-    g_tanh = np.asarray(nn.gelu(z, approximate=True))
-    assert np.max(np.abs(g_tanh - g)) > 1e-4
-    # PyTorch's Linear init: kernel and bias U(-1/sqrt(H), 1/sqrt(H))
-    v32 = jit_init(block, x)["params"]
-    bound = 1 / np.sqrt(H)
-    for name in ("out1", "out2"):
-        k, b = np.asarray(v32[name]["kernel"]), np.asarray(v32[name]["bias"])
-        assert np.abs(k).max() <= bound and np.abs(b).max() <= bound
-        np.testing.assert_allclose(k.var(), bound**2 / 3, rtol=0.05)
-        assert np.abs(b).max() > bound / 2  # not Flax's zero bias
-
-
-def test_authors_denoising_modes_and_c_scaling(x64):
+def test_authors_denoising_modes_and_c_scaling(jit_init, x64):
     import math
 
     x = jnp.asarray(np.random.default_rng(18).standard_normal((1, 16, 3)))
@@ -582,7 +398,7 @@ def test_authors_denoising_modes_and_c_scaling(x64):
 
 
 @pytest.mark.parametrize("beta", [0.0, 1.0])
-def test_circular_convolution_equals_the_circular_sum(x64, beta):
+def test_circular_convolution_equals_the_circular_sum(jit_init, init_apply, rel_err, x64, beta):
     H, L, c = 2, 24, 10.0
     u = np.random.default_rng(19).standard_normal((2, L, H))
     m = S4D(state_size=8, circular=True, beta=beta, sobolev_c=c, dt_min=0.05, dt_max=0.3,
@@ -602,11 +418,3 @@ def test_circular_convolution_equals_the_circular_sum(x64, beta):
     assert rel_err(y, ref + s["D"] * u) < 1e-10
     with pytest.raises(ValueError, match="circular"):
         jit_init(S4D(state_size=8, circular=True, bidirectional=True), u)
-
-
-def test_plain_block_without_norm_or_residual():
-    block = SequenceBlock(ssm=_Identity, norm="none", residual=False, activation="gelu")
-    x = jax.random.normal(jax.random.key(6), (2, 8, 4))
-    v = jit_init(block, x)
-    assert not v.get("params")  # no norm parameters
-    np.testing.assert_allclose(block.apply(v, x), nn.gelu(x), rtol=1e-6)

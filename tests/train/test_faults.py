@@ -19,7 +19,7 @@ from freqssm.train.checkpoint import Checkpointer
 from freqssm.train.loop import train_and_evaluate
 from freqssm.train.metric_log import read_jsonl
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 WAVES = str(REPO / "configs" / "waves.py")
 
 ARGS = [
