@@ -30,9 +30,12 @@ os.environ.setdefault(
 )
 
 import jax  # noqa: E402
+import ml_collections  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
+
+from freqssm.data import build as build_data  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -238,4 +241,50 @@ def lra_files():
         aan=write_aan,
         cifar=write_cifar,
         pathfinder=write_pathfinder,
+    )
+
+
+# ----------------------------------------------------------------- the denoising evaluation
+
+
+def _mask_filter(pass_band):
+    """Ideal filter keeping the rFFT bins inside ``pass_band`` (fractions of Nyquist)."""
+
+    def f(x):
+        L = x.shape[-2]
+        spec = np.fft.rfft(np.asarray(x, np.float64), axis=-2)
+        frac = np.arange(L // 2 + 1) / (L / 2)
+        spec[..., (frac < pass_band[0]) | (frac > pass_band[1]), :] = 0
+        return np.fft.irfft(spec, n=L, axis=-2)
+
+    return f
+
+
+def _denoise_cfg():
+    return ml_collections.ConfigDict(
+        {
+            "data": {
+                "name": "denoise",
+                "grid": (16, 8),
+                "n_train": 4,
+                "n_val": 2,
+                "n_test": 6,
+                "batch_size": 4,
+                "low_band": (0.0, 0.05),
+                "high_band": (0.5, 1.0),
+                "noise_sigma": 0.2,
+                "noise_seed": 3,
+                "n_examples": 2,
+            },
+            "model": {"ssm": {"kind": "s4d", "alpha": 1.0, "sobolev": {"beta": 0.0}}},
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def denoise_case():
+    """A tiny denoising task for the evaluation tests: ``.cfg()`` (a fresh config), ``.dataset``
+    (built once), ``.mask_filter(pass_band)`` (an ideal filter keeping that band)."""
+    return SimpleNamespace(
+        cfg=_denoise_cfg, dataset=build_data(_denoise_cfg().data), mask_filter=_mask_filter
     )

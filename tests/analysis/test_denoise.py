@@ -3,31 +3,16 @@ evaluation on known filters."""
 
 from pathlib import Path
 
-import ml_collections
 import numpy as np
 import pytest
 from scipy import signal
 
 from freqssm.analysis.denoise import band_survival, evaluate, impulse_gain
-from freqssm.data import build
 
 
 def _lfilter(b, a):
     """A causal IIR filter per channel, float64: (B, L, C) -> (B, L, C)."""
     return lambda x: signal.lfilter(b, a, np.asarray(x, np.float64), axis=-2)
-
-
-def _mask_filter(pass_band):
-    """Ideal filter keeping the rFFT bins inside ``pass_band`` (fractions of Nyquist)."""
-
-    def f(x):
-        L = x.shape[-2]
-        spec = np.fft.rfft(np.asarray(x, np.float64), axis=-2)
-        frac = np.arange(L // 2 + 1) / (L / 2)
-        spec[..., (frac < pass_band[0]) | (frac > pass_band[1]), :] = 0
-        return np.fft.irfft(spec, n=L, axis=-2)
-
-    return f
 
 
 def test_impulse_gain_matches_freqz_of_a_known_filter():
@@ -53,57 +38,37 @@ def test_impulse_gain_sees_the_non_causal_part():
     np.testing.assert_allclose(gain[1:, 0], expected, atol=1e-12)
 
 
-def test_band_survival_separates_the_bands():
+def test_band_survival_separates_the_bands(denoise_case):
     rng = np.random.default_rng(0)
     from freqssm.data.noise import band_noise
 
     low = band_noise(rng, (2, 1024, 3), (0.0, 0.05), 0.2)
     high = band_noise(rng, (2, 1024, 3), (0.5, 1.0), 0.2)
     noise = low + high
-    keep_low = _mask_filter((0.0, 0.25))
+    keep_low = denoise_case.mask_filter((0.0, 0.25))
     out = keep_low(noise)
     assert band_survival(out, noise, (0.0, 0.05)) == pytest.approx(1.0, abs=1e-9)
     assert band_survival(out, noise, (0.5, 1.0)) == pytest.approx(0.0, abs=1e-9)
     assert band_survival(0.5 * noise, noise, (0.5, 1.0)) == pytest.approx(0.25, rel=1e-9)
 
 
-def _denoise_cfg():
-    return ml_collections.ConfigDict(
-        {
-            "data": {
-                "name": "denoise",
-                "grid": (16, 8),
-                "n_train": 4,
-                "n_val": 2,
-                "n_test": 6,
-                "batch_size": 4,
-                "low_band": (0.0, 0.05),
-                "high_band": (0.5, 1.0),
-                "noise_sigma": 0.2,
-                "noise_seed": 3,
-                "n_examples": 2,
-            },
-            "model": {"ssm": {"kind": "s4d", "alpha": 1.0, "sobolev": {"beta": 0.0}}},
-        }
+def test_evaluate_on_known_filters(tmp_path, denoise_case):
+    cfg = denoise_case.cfg()
+    res = evaluate(
+        cfg, denoise_case.mask_filter((0.0, 0.25)), denoise_case.dataset, tmp_path / "low"
     )
-
-
-@pytest.fixture(scope="module")
-def dataset():
-    return build(_denoise_cfg().data)
-
-
-def test_evaluate_on_known_filters(tmp_path, dataset):
-    cfg = _denoise_cfg()
-    res = evaluate(cfg, _mask_filter((0.0, 0.25)), dataset, tmp_path / "low")
     assert res["survival_low"] == pytest.approx(1.0, abs=1e-6)
     assert res["survival_high"] == pytest.approx(0.0, abs=1e-6)
     assert res["survival_both_low"] == pytest.approx(1.0, abs=1e-6)
     assert res["survival_both_high"] == pytest.approx(0.0, abs=1e-6)
-    ident = evaluate(cfg, lambda x: np.asarray(x, np.float64), dataset, tmp_path / "id")
+    ident = evaluate(
+        cfg, lambda x: np.asarray(x, np.float64), denoise_case.dataset, tmp_path / "id"
+    )
     assert ident["mse"] < 1e-12 and ident["survival_low"] == pytest.approx(1.0, rel=1e-6)
     assert ident["gain2_low_band"] == pytest.approx(1.0, rel=1e-6)
-    half = evaluate(cfg, lambda x: 0.5 * np.asarray(x, np.float64), dataset, tmp_path / "half")
+    half = evaluate(
+        cfg, lambda x: 0.5 * np.asarray(x, np.float64), denoise_case.dataset, tmp_path / "half"
+    )
     assert half["survival_high"] == pytest.approx(0.25, rel=1e-6)
     assert half["gain2_high_band"] == pytest.approx(0.25, rel=1e-6)
     # 20 dB noise: sigma 0.2 against peak-to-peak 2 gives 10 log10(4 / 0.04)
@@ -114,12 +79,12 @@ def test_evaluate_on_known_filters(tmp_path, dataset):
         assert z["clean"].shape == (2, 128, 3) and z["gain"].shape[1] == 3
 
 
-def test_evaluate_without_workdir_writes_nothing(tmp_path, dataset, monkeypatch):
+def test_evaluate_without_workdir_writes_nothing(tmp_path, denoise_case, monkeypatch):
     """Processes other than 0 of a multi-process run: the same metrics, no files."""
-    cfg = _denoise_cfg()
+    cfg = denoise_case.cfg()
     monkeypatch.chdir(tmp_path)
     half = lambda x: 0.5 * np.asarray(x, np.float64)  # noqa: E731
-    res = evaluate(cfg, half, dataset, None)
-    ref = evaluate(cfg, half, dataset, tmp_path / "ref")
+    res = evaluate(cfg, half, denoise_case.dataset, None)
+    ref = evaluate(cfg, half, denoise_case.dataset, tmp_path / "ref")
     assert {k: v for k, v in ref.items() if not k.endswith(("_png", "_npz"))} == res
     assert [p.name for p in tmp_path.iterdir()] == ["ref"]

@@ -23,28 +23,19 @@ REPO = Path(__file__).resolve().parents[2]
 WAVES = str(REPO / "configs" / "waves.py")
 
 
-def snapshot(folder):
-    """{relative path: bytes} of every file below ``folder`` but the lock file."""
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != ".lock"
-    }
-
-
 # --- restore: model changes, I/O errors, corruption, checksums ------------------------------
 
 
-def test_force_with_a_changed_model_touches_nothing(tmp_path, smoke):
+def test_force_with_a_changed_model_touches_nothing(folder_bytes, tmp_path, smoke):
     train_and_evaluate(smoke(**{"train.steps": 4, "train.eval_every": 4}), tmp_path)
     (tmp_path / "results.json").unlink()  # an interrupted run: it would resume
-    before = snapshot(tmp_path)
+    before = folder_bytes(tmp_path)
     changed = smoke(
         **{"train.steps": 4, "train.eval_every": 4, "model.d_model": 24, "train.resume": "force"}
     )
     with pytest.raises(ConfigError, match=r"does not restore into this config.*model\.d_model"):
         train_and_evaluate(changed, tmp_path)
-    assert snapshot(tmp_path) == before
+    assert folder_bytes(tmp_path) == before
     # the original command still resumes (nothing was moved aside or overwritten)
     res = train_and_evaluate(smoke(**{"train.steps": 4, "train.eval_every": 4}), tmp_path)
     assert res["step"] == 4
@@ -87,12 +78,12 @@ for _ in range(20):
 """
 
 
-def test_a_refused_restore_is_one_line_every_time(tmp_path, smoke):
+def test_a_refused_restore_is_one_line_every_time(folder_bytes, tmp_path, smoke):
     """20 refused restores (resume=force into a model that does not fit) in one process: the
     only console lines are the 20 errors, no traceback of an abandoned read, nothing touched."""
     wd = tmp_path / "run"
     cfg = _interrupted_run(wd, smoke)
-    before = snapshot(wd)
+    before = folder_bytes(wd)
     cfg.model.d_model, cfg.train.resume = 8, "force"
     (tmp_path / "cfg.json").write_text(cfg.to_json())
     env = dict(os.environ, WANDB_MODE="disabled")
@@ -110,7 +101,7 @@ def test_a_refused_restore_is_one_line_every_time(tmp_path, smoke):
     assert len(lines) == 20, lines[:30]
     assert len(set(lines)) == 1 and "does not restore into this config" in lines[0]
     assert "model.d_model" in lines[0] and "float32[16]" in lines[0]
-    assert snapshot(wd) == before
+    assert folder_bytes(wd) == before
 
 
 def test_a_refused_restore_leaves_no_unraisable_exception(tmp_path, monkeypatch, smoke):
@@ -126,7 +117,9 @@ def test_a_refused_restore_leaves_no_unraisable_exception(tmp_path, monkeypatch,
     assert seen == []
 
 
-def test_a_tree_that_does_not_fit_an_unchanged_config_is_refused_not_quarantined(tmp_path):
+def test_a_tree_that_does_not_fit_an_unchanged_config_is_refused_not_quarantined(
+    folder_bytes, tmp_path
+):
     """What an old workdir meets after a parameter was renamed: intact data that does not fit.
     Refused in one line naming the differing paths; nothing moved to corrupt-*."""
     old = {"w": np.arange(6.0, dtype=np.float32), "b": np.ones(2, np.float32)}
@@ -134,7 +127,7 @@ def test_a_tree_that_does_not_fit_an_unchanged_config_is_refused_not_quarantined
     ck.save(1, old, {"step": 1})
     ck.save(2, old, {"step": 2})
     ck.close()
-    before = snapshot(tmp_path)
+    before = folder_bytes(tmp_path)
     renamed = {"w": old["w"], "bias": old["b"]}
     ck = Checkpointer(tmp_path / "checkpoints", keep=3)
     with pytest.raises(ConfigError) as err:
@@ -145,7 +138,7 @@ def test_a_tree_that_does_not_fit_an_unchanged_config_is_refused_not_quarantined
     with pytest.raises(ConfigError, match="float64\\[6\\] here"):  # a dtype differs
         ck.restore_latest({"w": old["w"].astype(np.float64), "b": old["b"]})
     ck.close()
-    assert snapshot(tmp_path) == before  # no corrupt-* folder, every step in place
+    assert folder_bytes(tmp_path) == before  # no corrupt-* folder, every step in place
     ck = Checkpointer(tmp_path / "checkpoints", keep=3)
     got, meta = ck.restore_latest(old)  # the matching tree still restores
     ck.close()
@@ -182,10 +175,10 @@ def test_refusals_on_the_console_are_one_line(train_cli, tmp_path, smoke, case):
         assert len(lines) == 1 and lines[0].startswith("error: ") and expect in lines[0], lines
 
 
-def test_io_errors_on_restore_touch_nothing(tmp_path, monkeypatch, smoke):
+def test_io_errors_on_restore_touch_nothing(folder_bytes, tmp_path, monkeypatch, smoke):
     train_and_evaluate(smoke(**{"train.steps": 4, "train.eval_every": 4}), tmp_path)
     (tmp_path / "results.json").unlink()
-    before = snapshot(tmp_path)
+    before = folder_bytes(tmp_path)
 
     def denied(*a, **k):
         raise PermissionError(errno.EACCES, "Permission denied")
@@ -193,7 +186,7 @@ def test_io_errors_on_restore_touch_nothing(tmp_path, monkeypatch, smoke):
     monkeypatch.setattr(checkpoint.ocp.CheckpointManager, "restore", denied)
     with pytest.raises(CheckpointError, match="nothing was changed"):
         train_and_evaluate(smoke(**{"train.steps": 4, "train.eval_every": 4}), tmp_path)
-    assert snapshot(tmp_path) == before
+    assert folder_bytes(tmp_path) == before
 
 
 def test_a_run_whose_checkpoints_are_all_unusable_stops_and_says_so(tmp_path, smoke):

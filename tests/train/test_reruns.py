@@ -14,19 +14,10 @@ REPO = Path(__file__).resolve().parents[2]
 WAVES = str(REPO / "configs" / "waves.py")
 
 
-def snapshot(folder):
-    """{relative path: bytes} of every file below ``folder`` but the lock file."""
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != ".lock"
-    }
-
-
 # --- reruns and bad input ------------------------------------------------------------------
 
 
-def test_a_finished_run_rerun_reports_and_writes_nothing(train_cli, tmp_path, smoke):
+def test_a_finished_run_rerun_reports_and_writes_nothing(folder_bytes, train_cli, tmp_path, smoke):
     train_and_evaluate(smoke(), tmp_path)  # the smoke command, run in this process
     args = [
         f"--config={WAVES}:smoke",
@@ -34,12 +25,12 @@ def test_a_finished_run_rerun_reports_and_writes_nothing(train_cli, tmp_path, sm
         "--config.train.progress=False",
         f"--workdir={tmp_path}",
     ]
-    before = snapshot(tmp_path)
+    before = folder_bytes(tmp_path)
     env = {"JAX_LOG_COMPILES": "1"}  # jax logs every compilation ("Compiling jit(...)")
     again = train_cli(*args, env=env)
     assert again.returncode == 0 and "already finished" in again.stdout
     assert "Compiling" not in again.stderr  # no model built, traced or compiled
-    assert snapshot(tmp_path) == before
+    assert folder_bytes(tmp_path) == before
     # the same variable does show a compilation (so the assertion above can fail)
     probe = "import jax; jax.jit(lambda x: x + 1)(1)"
     shown = subprocess.run(
@@ -52,14 +43,14 @@ def test_a_finished_run_rerun_reports_and_writes_nothing(train_cli, tmp_path, sm
     assert "Compiling" in shown.stderr
 
 
-def test_a_failed_start_leaves_the_workdir_as_it_was(tmp_path, smoke):
+def test_a_failed_start_leaves_the_workdir_as_it_was(folder_bytes, tmp_path, smoke):
     train_and_evaluate(smoke(**{"train.steps": 4, "train.eval_every": 4}), tmp_path)
     (tmp_path / "results.json").unlink()
-    before = snapshot(tmp_path)
+    before = folder_bytes(tmp_path)
     bad = smoke(**{"train.steps": 4, "train.eval_every": 4, "data.n_train": 0})
     with pytest.raises(Exception):  # noqa: B017 - any start-up failure
         train_and_evaluate(bad, tmp_path)
-    assert snapshot(tmp_path) == before
+    assert folder_bytes(tmp_path) == before
     # and the corrected (original) command is not refused as "a different config"
     assert train_and_evaluate(smoke(**{"train.steps": 4, "train.eval_every": 4}), tmp_path)
 

@@ -21,14 +21,6 @@ from freqssm.train.runfiles import WorkdirLock, atomic_write_text
 
 REPO = Path(__file__).resolve().parents[2]
 WAVES = str(REPO / "configs" / "waves.py")
-TIMING = ("train/steps_per_s",)  # the only record fields that depend on the machine's speed
-
-
-def records(workdir):
-    return [
-        {k: v for k, v in r.items() if k not in TIMING}
-        for r in read_jsonl(workdir / "metrics.jsonl")
-    ]
 
 
 # --- atomic files -------------------------------------------------------------------------

@@ -12,19 +12,10 @@ import pytest
 from freqssm.errors import StartupInterruptedError
 from freqssm.train import tasks
 from freqssm.train.loop import train_and_evaluate
-from freqssm.train.metric_log import read_jsonl
 from freqssm.train.signals import StopSignals
 
 REPO = Path(__file__).resolve().parents[2]
 WAVES = str(REPO / "configs" / "waves.py")
-TIMING = ("train/steps_per_s",)  # the only record fields that depend on the machine's speed
-
-
-def records(workdir):
-    return [
-        {k: v for k, v in r.items() if k not in TIMING}
-        for r in read_jsonl(workdir / "metrics.jsonl")
-    ]
 
 
 # --- stopping ------------------------------------------------------------------------------
@@ -43,7 +34,7 @@ def test_startup_signals_raise_instead_of_waiting():
 
 @pytest.mark.slow
 def test_sigterm_on_slow_steps_stops_within_a_step_and_resumes_exactly(
-    tmp_path, monkeypatch, smoke
+    run_records, tmp_path, monkeypatch, smoke
 ):
     """Each step sleeps 0.2 s on the device. SIGTERM, sent while the second step runs (the
     first has completed, the stop handler is armed), must stop the run within
@@ -78,4 +69,5 @@ def test_sigterm_on_slow_steps_stops_within_a_step_and_resumes_exactly(
     monkeypatch.setattr(tasks, "per_example", real)
     res = train_and_evaluate(smoke(**overrides), wd)
     assert res["test"] == ref["test"] and res["val"] == ref["val"]
-    assert records(wd) == records(tmp_path / "ref")  # a stop at a non-log step changes nothing
+    # a stop at a non-log step changes nothing
+    assert run_records(wd) == run_records(tmp_path / "ref")
