@@ -5,7 +5,9 @@ to reproduce images read as one long sequence, then used as a filter on noisy im
     python -m freqssm.train --config configs/denoise.py:authors,alpha_flip --workdir runs/dn_flip
     python -m freqssm.train --config configs/denoise.py:smoke --workdir /tmp/denoise_smoke
 
-Variants combine with commas (``authors,alpha_flip,beta_enhance``); ``default`` = ``raw``:
+Variants combine with commas (``authors,alpha_flip,beta_enhance``); ``default`` = ``raw``. The
+set-ups (``authors``, ``legacy``, ``s5``) apply first whatever their place in the list, then the
+grid scaling (below), then the others left to right; at most one ``alpha_*``:
 
 ==================  =============================================================================
 variant             what it sets
@@ -61,7 +63,9 @@ import math
 import ml_collections
 
 from freqssm import data
-from freqssm.config import base_config
+from freqssm.config import apply_variants, base_config, variant_names
+
+FILE = "configs/denoise.py"
 
 PAPER_GRID = (2048, 128)
 PAPER_DT = 1e-4
@@ -178,31 +182,42 @@ def get_config(variant: str | None = None) -> ml_collections.ConfigDict:
     t.evaluator = "denoise"
     c.log.wandb.group = "denoise"
 
-    parts = [p for p in (variant or "").split(",") if p not in ("", "default", "raw")]
-    knobs = [p for p in parts if p not in SET_UPS]
-    unknown = [
-        p for p in knobs if p not in PAPER_BETAS and p.removeprefix("alpha_") not in PAPER_STEPS
-    ]
-    if unknown or any(not p.startswith(("alpha_", "beta_")) for p in knobs):
-        raise ValueError(f"unknown variant {variant!r} of configs/denoise.py")
-    if len([p for p in knobs if p.startswith("alpha_")]) > 1:
+    names = variant_names(variant, VARIANTS)
+    if len([p for p in names if p.startswith("alpha_")]) > 1:
         raise ValueError(f"variant {variant!r}: at most one alpha_* setting")
-    # set-ups first (they change Re λ and the grid, from which the alpha steps are scaled)
-    if "authors" in parts:
-        _authors(c)
-    if "legacy" in parts:
-        _legacy(c)
-    if "s5" in parts:
-        s.kind = "s5"
-        s.blocks = 1
-        # per-mode FFT convolution: at L = 4096 the sequential scan ran at about 1 step/s here
-        s.mode = "conv"
-    scaling = _apply_grid(c, (16, 8) if "smoke" in parts else (128, 32))
-    if "smoke" in parts:
-        _smoke(c)
-    for p in knobs:
-        if p.startswith("alpha_"):
-            s.alpha = scaling[p]
-        else:
-            s.sobolev.beta = PAPER_BETAS[p]
-    return c
+    # The set-ups first, whatever their place in the list (they change Re λ, from which the grid
+    # scaling derives dt, c and the alpha steps), then the grid, then the rest left to right.
+    set_ups = [p for p in SET_UPS if p in names and p != "smoke"]
+    apply_variants(c, ",".join(set_ups), VARIANTS, FILE)
+    _apply_grid(c, (16, 8) if "smoke" in names else (128, 32))
+    rest = [p for p in names if p not in set_ups]
+    return apply_variants(c, ",".join(rest), VARIANTS, FILE)
+
+
+def _s5(c: ml_collections.ConfigDict) -> None:
+    s = c.model.ssm
+    s.kind = "s5"
+    s.blocks = 1
+    # per-mode FFT convolution: at L = 4096 the sequential scan ran at about 1 step/s here
+    s.mode = "conv"
+
+
+def _alpha(name: str):
+    """The paper's eigenvalue step ``name`` at the config's grid and Re λ (``paper_scaling``)."""
+
+    def set_alpha(c: ml_collections.ConfigDict) -> None:
+        re = -c.model.ssm.real_init if c.model.ssm.real_init is not None else S4D_LIN_RE
+        c.model.ssm.alpha = paper_scaling(c.data.grid, re)[f"alpha_{name}"]
+
+    return set_alpha
+
+
+VARIANTS = {
+    "raw": {},  # the default: the paper's step π, beta = 0
+    "authors": _authors,
+    "legacy": _legacy,
+    "s5": _s5,
+    "smoke": _smoke,
+    **{f"alpha_{name}": _alpha(name) for name in PAPER_STEPS},
+    **{name: {"model": {"ssm": {"sobolev": {"beta": beta}}}} for name, beta in PAPER_BETAS.items()},
+}

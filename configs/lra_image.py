@@ -2,7 +2,7 @@
 
 Data: ``cifar-10-batches-py/`` under ``data.root`` or tfds ``cifar10`` (``data.source=tfds``).
 
-What differs from the shared LRA model (``configs/_lra_common.py``; results/fidelity.md): d_model
+What differs from the shared LRA model (``freqssm/presets/lra.py``; results/fidelity.md): d_model
 512, layer norm after the residual (postnorm), alpha 3, one eigenvalue set per feature, SSM and Δ
 lr 0.001, lr 0.01, weight decay 0.01, dropout 0.1 at the three tied sites of each block, batch 50,
 180000 steps with 18000 warmup, seed 2222.
@@ -10,15 +10,10 @@ lr 0.001, lr 0.01, weight decay 0.01, dropout 0.1 at the three tied sites of eac
 Variants (combine with commas): ``smoke``, ``untuned`` (alpha = 1, fixed beta = 0).
 
 Training runs to the schedule's horizon, not to the authors' epoch limit (about 1.08M steps;
-``configs/_lra_common.py``).
+``freqssm/presets/lra.py``).
 """
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # configs/ holds _lra_common.py
-
-import _lra_common
+from freqssm.presets import lra as _lra_common
 
 TASK = {
     "seed": 2222,

@@ -3,7 +3,7 @@
 Data: ``python -m freqssm.datagen.listops --out $FREQSSM_DATA`` (or the official lra_release
 folder ``listops-1000/``).
 
-What differs from the shared LRA model (``configs/_lra_common.py``; results/fidelity.md): d_model
+What differs from the shared LRA model (``freqssm/presets/lra.py``; results/fidelity.md): d_model
 128, alpha 3, pooling at the EOS token, SSM lr 0.004, Δ at the global lr 0.008, weight decay 0.03,
 batch 32, 150000 steps with 5000 warmup, seed 2222; each block masks the padding
 (``model.mask_padding``).
@@ -12,15 +12,10 @@ Variants (combine with commas): ``smoke``, ``untuned`` (alpha = 1, fixed beta = 
 (the CPU-scale runs of results/lra.md; ``reduced_untuned`` = ``reduced,untuned``).
 
 Training runs to the schedule's horizon, not to the authors' epoch limit (about 480k steps;
-``configs/_lra_common.py``).
+``freqssm/presets/lra.py``).
 """
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # configs/ holds _lra_common.py
-
-import _lra_common
+from freqssm.presets import lra as _lra_common
 
 TASK = {
     "seed": 2222,

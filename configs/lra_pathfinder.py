@@ -2,7 +2,7 @@
 
 Data: ``python -m freqssm.datagen.pathfinder --out $FREQSSM_DATA --resolution 32 --n 200000``.
 
-What differs from the shared LRA model (``configs/_lra_common.py``; results/fidelity.md): d_model
+What differs from the shared LRA model (``freqssm/presets/lra.py``; results/fidelity.md): d_model
 256, alpha 3, SSM and Δ lr 0.001, lr 0.004, weight decay 0.03, batch 50, 800000 steps with 150000
 warmup, seed 3333.
 
@@ -10,15 +10,10 @@ Variants (combine with commas): ``smoke``, ``untuned`` (alpha = 1, fixed beta = 
 (the CPU-scale runs of results/lra.md; ``reduced_untuned`` = ``reduced,untuned``).
 
 Training runs to the schedule's horizon, not to the authors' epoch limit (about 960k steps;
-``configs/_lra_common.py``).
+``freqssm/presets/lra.py``).
 """
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # configs/ holds _lra_common.py
-
-import _lra_common
+from freqssm.presets import lra as _lra_common
 
 TASK = {
     "seed": 3333,

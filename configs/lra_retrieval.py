@@ -3,22 +3,17 @@ two-tower head.
 
 Data: ``tsv_data/new_aan_pairs.{train,eval,test}.tsv`` from lra_release under ``data.root``.
 
-What differs from the shared LRA model (``configs/_lra_common.py``; results/fidelity.md): d_model
+What differs from the shared LRA model (``freqssm/presets/lra.py``; results/fidelity.md): d_model
 128, alpha 3, SSM lr 0.001, Δ at the global lr 0.004, weight decay 0.03, batch 64, 100000 steps
 with 5000 warmup, seed 3333; each block masks each document's padding (``model.mask_padding``).
 
 Variants (combine with commas): ``smoke``, ``untuned`` (alpha = 1, fixed beta = 0).
 
 Training runs to the schedule's horizon, not to the authors' epoch limit (about 92k steps;
-``configs/_lra_common.py``).
+``freqssm/presets/lra.py``).
 """
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # configs/ holds _lra_common.py
-
-import _lra_common
+from freqssm.presets import lra as _lra_common
 
 TASK = {
     "seed": 3333,

@@ -3,7 +3,7 @@
 Data: the standard ``aclImdb/`` folder under ``data.root``, or tfds ``imdb_reviews`` prepared
 locally (``data.source=tfds``).
 
-What differs from the shared LRA model (``configs/_lra_common.py``; results/fidelity.md): d_model
+What differs from the shared LRA model (``freqssm/presets/lra.py``; results/fidelity.md): d_model
 256, alpha 5, SSM lr 0.001, Δ at the global lr 0.01, weight decay 0.05, batch 32, 20000 steps with
 2000 warmup, seed 3333. Characters seen at least 15 times in the training text form the vocabulary
 (with ``<pad>``, ``<unk>``, ``<eos>``); as in LRA there is no validation split: all 25k training
@@ -13,15 +13,10 @@ masks the padding (``model.mask_padding``).
 Variants (combine with commas): ``smoke``, ``untuned`` (alpha = 1, fixed beta = 0).
 
 Training runs to the schedule's horizon, not to the authors' epoch limit (about 156k steps;
-``configs/_lra_common.py``).
+``freqssm/presets/lra.py``).
 """
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # configs/ holds _lra_common.py
-
-import _lra_common
+from freqssm.presets import lra as _lra_common
 
 TASK = {
     "seed": 3333,

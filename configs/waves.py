@@ -4,10 +4,10 @@ moderate and a high frequency wave superposed in one input sequence.
     python -m freqssm.train --config configs/waves.py --workdir runs/waves
     python -m freqssm.train --config configs/waves.py:smoke --workdir /tmp/waves_smoke
 
-Variants: ``smoke`` (seconds, for tests), ``alpha_low``/``alpha_high`` (alpha = 0.1 / 10) and
-``beta_low``/``beta_high`` (beta = -2 / +2); ``authors`` (the set-up of the authors' released
-waves script, see :func:`_authors`) and ``authors_smoke``; any key can also be overridden on the
-command line.
+Variants (combine with commas, applied left to right): ``smoke`` (seconds, for tests),
+``alpha_low``/``alpha_high`` (alpha = 0.1 / 10) and ``beta_low``/``beta_high`` (beta = -2 / +2);
+``authors`` (the set-up of the authors' released waves script, see :func:`_authors`) and
+``authors_smoke``; any key can also be overridden on the command line.
 
 The step range dt in [1e-3, 1e-2] with S4D-Lin (Im λ_n = alpha·π·n, n < 16) puts the untuned
 modes at discrete frequencies θ = Im λ·dt <= 0.47 rad, below the high wave (2.45 rad at
@@ -17,7 +17,7 @@ L = 1024), which is what gives the untuned model its low-frequency bias here.
 import ml_collections
 
 from freqssm import data
-from freqssm.config import base_config
+from freqssm.config import apply_variants, base_config
 
 
 def get_config(variant: str | None = None) -> ml_collections.ConfigDict:
@@ -56,34 +56,23 @@ def get_config(variant: str | None = None) -> ml_collections.ConfigDict:
     c.train.checkpoint_every = 250
     c.log.wandb.group = "waves"
 
-    if variant in (None, "", "default"):
-        pass
-    elif variant == "smoke":
-        d.seq_len = 128
-        d.frequencies = (2, 8, 50)
-        d.n_train, d.n_val, d.n_test = 256, 64, 64
-        d.batch_size = 16
-        m.d_model = 16
-        m.ssm.state_size = 8
-        c.optim.warmup_steps = 2
-        c.train.steps = 20
-        c.train.eval_every = 10
-        c.train.log_every = 5
-        c.train.checkpoint_every = 10
-        c.log.wandb.mode = "disabled"
-    elif variant == "alpha_low":
-        m.ssm.alpha = 0.1
-    elif variant == "alpha_high":
-        m.ssm.alpha = 10.0
-    elif variant == "beta_low":
-        m.ssm.sobolev.beta = -2.0
-    elif variant == "beta_high":
-        m.ssm.sobolev.beta = 2.0
-    elif variant in ("authors", "authors_smoke"):
-        _authors(c, smoke=variant == "authors_smoke")
-    else:
-        raise ValueError(f"unknown variant {variant!r} of configs/waves.py")
-    return c
+    return apply_variants(c, variant, VARIANTS, "configs/waves.py")
+
+
+def _smoke(c: ml_collections.ConfigDict) -> None:
+    d, m = c.data, c.model
+    d.seq_len = 128
+    d.frequencies = (2, 8, 50)
+    d.n_train, d.n_val, d.n_test = 256, 64, 64
+    d.batch_size = 16
+    m.d_model = 16
+    m.ssm.state_size = 8
+    c.optim.warmup_steps = 2
+    c.train.steps = 20
+    c.train.eval_every = 10
+    c.train.log_every = 5
+    c.train.checkpoint_every = 10
+    c.log.wandb.mode = "disabled"
 
 
 AUTHORS_LENGTH = 62832  # samples per sequence in the authors' script (dt = 1e-4: time 2π)
@@ -153,3 +142,15 @@ def _authors(c: ml_collections.ConfigDict, smoke: bool = False) -> None:
         c.train.eval_every = c.train.checkpoint_every = 6
         c.train.log_every = 3
         c.log.wandb.mode = "disabled"
+
+
+# combined with commas, left to right (e.g. ``waves.py:authors,beta_high``)
+VARIANTS = {
+    "smoke": _smoke,
+    "alpha_low": {"model": {"ssm": {"alpha": 0.1}}},
+    "alpha_high": {"model": {"ssm": {"alpha": 10.0}}},
+    "beta_low": {"model": {"ssm": {"sobolev": {"beta": -2.0}}}},
+    "beta_high": {"model": {"ssm": {"sobolev": {"beta": 2.0}}}},
+    "authors": _authors,
+    "authors_smoke": lambda c: _authors(c, smoke=True),
+}

@@ -6,14 +6,14 @@
 Two files: ``configs.json`` (each variant's resolved config, as JSON) and ``param_trees.json``
 (each variant's parameter tree: path -> [shape, dtype, optimizer group]). The variants are every
 single variant of every ``configs/*.py`` file and every ``configs/<file>.py:<variant>`` string
-written in README.md, results/, configs/, scripts/ or tests/ (the combinations users type).
+written in README.md, results/, configs/, scripts/, tests/ or freqssm/ (the combinations users
+type).
 ``tests/configs/test_snapshots.py`` runs the check. Write only when a change to a config or a
 parameter is intended, and say so in the commit.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import sys
@@ -29,10 +29,9 @@ USED = re.compile(r"configs/(\w+)\.py:([A-Za-z0-9_,]+)")
 
 def load_module(name: str) -> Any:
     """``configs/<name>.py`` as a module."""
-    spec = importlib.util.spec_from_file_location(f"_cfg_{name}", REPO / "configs" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    from freqssm.train.config import load_module as load
+
+    return load(REPO / "configs" / f"{name}.py")
 
 
 def single_variants(name: str, mod: Any) -> list[str]:
@@ -49,7 +48,7 @@ def single_variants(name: str, mod: Any) -> list[str]:
 def used_variants() -> set[tuple[str, str]]:
     """(file, variant) pairs written anywhere users or tests read them."""
     files = [REPO / "README.md", *REPO.glob("results/*.md")]
-    for folder in ("configs", "scripts", "tests"):
+    for folder in ("configs", "scripts", "tests", "freqssm"):
         files += (REPO / folder).rglob("*.py")
     found = set()
     for f in files:
@@ -85,7 +84,9 @@ def meta_of(cfg: Any) -> Any:
     """The task's Meta without reading data where the task allows it."""
     from freqssm import data as data_lib
     from freqssm.data.lra import lra_meta
+    from freqssm.train.config import from_config_dict
 
+    cfg = from_config_dict(cfg)
     if cfg.data.name in LRA:
         return lra_meta(cfg.data.name)
     return data_lib.build(cfg.data).meta
@@ -96,11 +97,12 @@ def param_tree(name: str, variant: str | None) -> dict[str, list]:
     from flax import traverse_util
 
     from freqssm.train import optim
+    from freqssm.train.config import from_config_dict
     from freqssm.train.run import build_run
 
-    cfg = load_module(name).get_config(variant)
+    cfg = from_config_dict(load_module(name).get_config(variant))
     shapes = build_run(cfg, meta_of(cfg)).shapes
-    frozen, scope = optim.frozen_names(cfg.optim), optim.decay_scope(cfg.optim)
+    frozen, scope = frozenset(cfg.optim.frozen), cfg.optim.decay_scope
     flat = traverse_util.flatten_dict(shapes)
     return {
         "/".join(p): [list(s.shape), str(s.dtype), optim.label_of(p, frozen, scope)]

@@ -82,14 +82,11 @@ LIBS = ("jax", "jaxlib", "flax", "optax", "orbax-checkpoint", "numpy", "ml-colle
 
 
 def load_config(name: str, variant: str | None = None) -> Any:
-    """``get_config(variant)`` of ``configs/<name>.py`` (as ``--config=FILE:VARIANT`` loads it)."""
-    import importlib.util
+    """``configs/<name>.py[:variant]`` as the command line loads it (freqssm.config)."""
+    from freqssm.config import load_config as load
 
     path = REPO / "configs" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.get_config(variant)
+    return load(f"{path}:{variant}" if variant else path)
 
 
 def machine() -> list[tuple[str, str]]:
@@ -183,10 +180,11 @@ def loop_timing(cfg: Any, workdir: Path) -> dict:
     """Train ``cfg`` in ``workdir`` and read its ``train/steps_per_s`` records: the median rate of
     the log intervals after the first, and start-up = the first interval's time beyond that rate
     (compilation, first batches)."""
+    from freqssm.config import from_config_dict
     from freqssm.train.loop import train_and_evaluate
     from freqssm.train.metric_log import read_jsonl
 
-    train_and_evaluate(cfg, workdir)
+    train_and_evaluate(from_config_dict(cfg), workdir)
     rates = [r["train/steps_per_s"] for r in read_jsonl(workdir / "metrics.jsonl")
              if "train/steps_per_s" in r]  # fmt: skip
     interval = int(cfg.train.log_every)
@@ -234,6 +232,7 @@ def lra(quick: bool, budget_end: float, tmp: Path) -> list[dict]:
 
 
 def pathfinder_training(quick: bool, tmp: Path) -> dict:
+    from freqssm.config import from_config_dict
     from freqssm.datagen import pathfinder as gen
     from freqssm.train.loop import train_and_evaluate
     from freqssm.train.metric_log import read_jsonl
@@ -255,7 +254,7 @@ def pathfinder_training(quick: bool, tmp: Path) -> dict:
     cfg.optim.warmup_steps = steps // 10
     cfg.log.wandb.mode = "disabled"
     t0 = time.perf_counter()
-    res = train_and_evaluate(cfg, tmp / "pathfinder_run")
+    res = train_and_evaluate(from_config_dict(cfg), tmp / "pathfinder_run")
     train_s = time.perf_counter() - t0
     losses = [(r["step"], r["train/loss"]) for r in read_jsonl(tmp / "pathfinder_run" /
               "metrics.jsonl") if "train/loss" in r]  # fmt: skip

@@ -63,17 +63,19 @@ def compiled_ratio(case: str, quick: bool, repeats: int = 3) -> float:
     import numpy as np
 
     from freqssm import data as data_lib
+    from freqssm.config import from_config_dict
     from freqssm.train.feed import stack
     from freqssm.train.loop import make_multi_step, make_train_step
     from freqssm.train.run import build_run, init_state
 
     cfg = case_config(case, quick)
     ds = data_lib.build(cfg.data)
+    cfg = from_config_dict(cfg)
     run = build_run(cfg, ds.meta)
     B = int(cfg.data.batch_size)
     one = jax.device_put(ds.train.get(np.arange(B)))
     eight = jax.device_put(stack([ds.train.get(np.arange(B) + i * B) for i in range(8)]))
-    step = make_train_step(run, cfg)
+    step = make_train_step(run, cfg.seed, cfg.train.skip_nonfinite)
     single = jax.jit(step, donate_argnums=0)
     scan8 = jax.jit(make_multi_step(step), donate_argnums=0)
     state = init_state(cfg, run)

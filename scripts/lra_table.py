@@ -13,11 +13,11 @@ loss since the previous evaluation and the validation and test accuracy at every
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
 
+from freqssm.config import from_config_dict, load_config
 from freqssm.data.lra import lra_meta
 from freqssm.model import models
 from freqssm.train.metric_log import read_jsonl
@@ -28,15 +28,13 @@ TASKS = ["listops", "text", "retrieval", "image", "pathfinder", "pathx"]
 
 
 def get_config(task: str, variant: str | None = None):
-    spec = importlib.util.spec_from_file_location(task, REPO / "configs" / f"lra_{task}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.get_config(variant)
+    path = REPO / "configs" / f"lra_{task}.py"
+    return load_config(f"{path}:{variant}" if variant else path)
 
 
 def n_params(cfg, task: str) -> tuple[int, int, int]:
     """(per residual block, whole model, embedding) parameter counts of a config, data-free."""
-    shapes = build_run(cfg, lra_meta(task)).shapes
+    shapes = build_run(from_config_dict(cfg), lra_meta(task)).shapes
     embed = shapes["backbone"].get("embed", {}).get("embedding")
     n_embed = 0 if embed is None else int(embed.size)
     return models.count_params(shapes["backbone"]["block0"]), models.count_params(shapes), n_embed

@@ -10,22 +10,13 @@ ways, and the Sobolev constant c = 2L each way implies. Reads the data only (no 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import itertools
-from pathlib import Path
 
 import numpy as np
 
 from freqssm import data as data_lib
+from freqssm.config import load_config
 from freqssm.data.base import train_batches
-
-
-def load_config(spec: str):
-    path, _, variant = spec.partition(":")
-    mod_spec = importlib.util.spec_from_file_location(Path(path).stem, path)
-    mod = importlib.util.module_from_spec(mod_spec)
-    mod_spec.loader.exec_module(mod)
-    return mod.get_config(variant or None)
 
 
 def padding_report(lengths: list[np.ndarray], L: int) -> dict[str, float]:

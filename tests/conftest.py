@@ -30,7 +30,6 @@ os.environ.setdefault(
 )
 
 import jax  # noqa: E402
-import ml_collections  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
@@ -64,10 +63,9 @@ def x64():
 
 def load_config(path: str | Path, variant: str | None = None):
     """``get_config(variant)`` of a config file, as ``--config=path:variant`` loads it."""
-    spec = importlib.util.spec_from_file_location(Path(path).stem, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.get_config(variant)
+    from freqssm.config import load_config as load
+
+    return load(f"{path}:{variant}" if variant else path)
 
 
 def load_script(name: str):
@@ -140,7 +138,40 @@ def config_file():
 
 @pytest.fixture(scope="session")
 def smoke():
-    """``smoke(**{"train.steps": 4, ...})`` -> a tiny waves config (seconds to train)."""
+    """``smoke(**{"train.steps": 4, ...})`` -> a tiny waves RunConfig (seconds to train)."""
+    from freqssm.config import from_config_dict
+
+    return lambda **overrides: from_config_dict(smoke_config(**overrides))
+
+
+def _make_layer(cls, **kw):
+    """An S5 or S4D layer from flat keyword settings: the ``model.ssm`` keys (``init``, ...), the
+    Sobolev settings as ``beta``, ``beta_learnable``, ``sobolev_c``, module arguments
+    (``param_dtype``, ``name``, ``parent``); an S5 starts from HiPPO eigenvalues unless told."""
+    from freqssm.model.config import SobolevConfig, SSMConfig
+    from freqssm.model.layers import S5
+
+    module = {k: kw.pop(k) for k in ("param_dtype", "name", "parent") if k in kw}
+    renamed = (("beta", "beta"), ("beta_learnable", "learnable"), ("sobolev_c", "c"))
+    sob = {new: kw.pop(old) for old, new in renamed if old in kw}
+    if "lambda_init" in kw:
+        kw["init"] = kw.pop("lambda_init")
+    if cls is S5:
+        kw.setdefault("init", "hippo")
+    kind = "s5" if cls is S5 else "s4d"
+    return cls(SSMConfig(kind=kind, **kw, sobolev=SobolevConfig(**sob)), **module)
+
+
+@pytest.fixture(scope="session")
+def make_layer():
+    """``make_layer(S5, state_size=8, beta=1.0, param_dtype=jnp.float64)``: a layer from flat
+    settings (see :func:`_make_layer`)."""
+    return _make_layer
+
+
+@pytest.fixture(scope="session")
+def smoke_dict():
+    """:func:`smoke`'s config before conversion (the ml_collections ConfigDict a user writes)."""
     return smoke_config
 
 
@@ -261,7 +292,9 @@ def _mask_filter(pass_band):
 
 
 def _denoise_cfg():
-    return ml_collections.ConfigDict(
+    from freqssm.config import from_config_dict
+
+    return from_config_dict(
         {
             "data": {
                 "name": "denoise",
@@ -283,7 +316,7 @@ def _denoise_cfg():
 
 @pytest.fixture(scope="session")
 def denoise_case():
-    """A tiny denoising task for the evaluation tests: ``.cfg()`` (a fresh config), ``.dataset``
+    """A tiny denoising task for the evaluation tests: ``.cfg()`` (its RunConfig), ``.dataset``
     (built once), ``.mask_filter(pass_band)`` (an ideal filter keeping that band)."""
     return SimpleNamespace(
         cfg=_denoise_cfg, dataset=build_data(_denoise_cfg().data), mask_filter=_mask_filter

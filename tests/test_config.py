@@ -7,7 +7,7 @@ import pytest
 from absl import flags
 from ml_collections import config_flags
 
-from freqssm.config import validate
+from freqssm.config import from_config_dict, load_config
 from freqssm.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -100,34 +100,66 @@ def test_bad_overrides_fail_at_parse_time(bad, error, match):
         ("optim.decay_scope", "none", "optim.decay_scope"),
     ],
 )
-def test_validate_names_the_key(key, value, match, smoke):
-    cfg = smoke(**{key: value})
+def test_validate_names_the_key(key, value, match, smoke_dict):
+    cfg = smoke_dict(**{key: value})
     with pytest.raises(ConfigError, match=match.replace(".", r"\.")):
-        validate(cfg)
+        from_config_dict(cfg)
 
 
-def test_s4d_only_settings_are_refused_for_s5(smoke):
+def test_s4d_only_settings_are_refused_for_s5(smoke_dict):
     for key, value in (("model.ssm.n_ssm", 1), ("model.ssm.train_b", False)):
-        cfg = smoke(**{"model.ssm.kind": "s5", key: value})
+        cfg = smoke_dict(**{"model.ssm.kind": "s5", key: value})
         with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
-            validate(cfg)
-    validate(smoke(**{"model.ssm.kind": "s5", "model.ssm.b_init": "fan_in_p"}))
+            from_config_dict(cfg)
+    from_config_dict(smoke_dict(**{"model.ssm.kind": "s5", "model.ssm.b_init": "fan_in_p"}))
 
 
-def test_state_size_must_divide_blocks(smoke):
-    cfg = smoke(**{"model.ssm.kind": "s5", "model.ssm.state_size": 12, "model.ssm.blocks": 5})
+def test_state_size_must_divide_blocks(smoke_dict):
+    cfg = smoke_dict(**{"model.ssm.kind": "s5", "model.ssm.state_size": 12, "model.ssm.blocks": 5})
     with pytest.raises(ConfigError, match="blocks"):
-        validate(cfg)
+        from_config_dict(cfg)
 
 
 @pytest.mark.parametrize(
     "name", sorted(p.stem for p in (REPO / "configs").glob("*.py") if not p.stem.startswith("_"))
 )
 def test_every_config_file_validates(name):
-    import importlib.util
+    for variant in ("", ":smoke"):
+        from_config_dict(load_config(f"{REPO / 'configs' / name}.py{variant}"))
 
-    spec = importlib.util.spec_from_file_location(name, REPO / "configs" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    for variant in (None, "smoke"):
-        validate(mod.get_config(variant))
+
+# --- the typed configs ----------------------------------------------------------------------
+
+
+def test_a_data_key_the_loader_does_not_have_is_refused(smoke_dict):
+    with pytest.raises(ConfigError, match=r"data\.seq_lenn=.*keys: .*seq_len"):
+        from_config_dict(smoke_dict(**{"data.seq_lenn": 64}))
+
+
+def test_a_saved_config_without_newer_keys_reads_back_with_their_defaults(smoke):
+    import json
+
+    cfg = smoke()
+    saved = json.loads(json.dumps(cfg.as_dict()))  # as config.json holds it (lists)
+    del saved["model"]["ssm"]["d_skip"], saved["train"]["prefetch"]
+    assert from_config_dict({**saved, "_provenance": {}}) == cfg
+    with pytest.raises(ConfigError, match=r"model\.ssm\.nope: not a config key"):
+        from_config_dict({**saved, "model": {**saved["model"], "ssm": {"nope": 1}}})
+
+
+def test_updated_sets_dotted_keys_and_validates_them(smoke):
+    cfg = smoke()
+    new = cfg.updated({"model.ssm.alpha": 2, "train.steps": 7, "data.seq_len": 64})
+    assert new.model.ssm.alpha == 2.0 and isinstance(new.model.ssm.alpha, float)
+    assert new.train.steps == 7 and new.data.options["seq_len"] == 64
+    assert cfg.model.ssm.alpha == 1.0  # a copy: the original is unchanged (frozen)
+    with pytest.raises(ConfigError, match=r"model\.ssm\.alpha=-1\.0"):
+        cfg.updated({"model.ssm.alpha": -1.0})
+
+
+def test_variants_combine_left_to_right_in_every_file():
+    waves = load_config(f"{WAVES}:authors,beta_high")
+    assert waves.model.ssm.sobolev.beta == 2.0 and waves.log.wandb.group == "waves_authors"
+    assert load_config(f"{WAVES}:beta_high,beta_low").model.ssm.sobolev.beta == -2.0
+    with pytest.raises(ValueError, match=r"unknown variant 'nope' of configs/waves\.py \(known:"):
+        load_config(f"{WAVES}:smoke,nope")

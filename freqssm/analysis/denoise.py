@@ -42,6 +42,7 @@ import numpy as np
 
 from freqssm.analysis.plots import new_figure
 from freqssm.data.base import Dataset
+from freqssm.data.config import DataConfig
 from freqssm.data.denoise import sequence_to_image
 from freqssm.data.noise import (
     NOISE_KINDS,
@@ -52,6 +53,7 @@ from freqssm.data.noise import (
     noise_survival,
     stripes,
 )
+from freqssm.model.config import SSMConfig
 
 Predict = Callable[[np.ndarray], np.ndarray]
 
@@ -135,12 +137,19 @@ def _band_of(theta: np.ndarray, band: tuple[float, float]) -> np.ndarray:
     return (f >= band[0]) & (f <= band[1]) & (theta > 0)
 
 
-def evaluate(cfg: Any, predict: Predict, dataset: Dataset, workdir: str | Path | None) -> dict:
+def evaluate(
+    data: DataConfig,
+    ssm: SSMConfig,
+    predict: Predict,
+    dataset: Dataset,
+    workdir: str | Path | None,
+) -> dict:
     """Denoising metrics on the test split; writes the example figure, |H| plot and arrays.
 
     Args:
-      cfg: the run config (``data`` keys of :mod:`freqssm.data.denoise`, plus ``data.n_examples``
-        images to draw, default 3).
+      data: the run's data settings (the keys of :mod:`freqssm.data.denoise`; ``n_examples``
+        images are drawn, default 3).
+      ssm: the run's SSM settings (for the figures' titles).
       predict: numpy (B, L, C) float32 -> (B, L, C) outputs of the trained model.
       dataset: the denoising Dataset (its ``test`` split is used whole).
       workdir: where the files go; None writes nothing (the processes of a multi-process run
@@ -150,12 +159,12 @@ def evaluate(cfg: Any, predict: Predict, dataset: Dataset, workdir: str | Path |
       flat dict: floats (metrics above) and, when files were written, the paths
       ``examples_png``, ``transfer_png``, ``arrays_npz``.
     """
-    d = cfg.data
+    d = data
     meta = dataset.meta
-    grid = tuple(int(g) for g in meta.extra.get("grid", d.get("grid")))
+    grid = tuple(int(g) for g in meta.extra.get("grid", d.option("grid")))
     o = noise_options(d)
     low_band, high_band, noise_seed = o["low_band"], o["high_band"], o["noise_seed"]
-    n_examples = int(d.get("n_examples", 3))
+    n_examples = int(d.option("n_examples") or 3)
 
     test = dataset.test
     clean = np.asarray(test.get(np.arange(len(test)))["inputs"], np.float32)  # (N, L, C)
@@ -214,7 +223,7 @@ def evaluate(cfg: Any, predict: Predict, dataset: Dataset, workdir: str | Path |
         low_band=np.asarray(low_band),
         high_band=np.asarray(high_band),
     )
-    title = _title(cfg)
+    title = _title(ssm)
     res["examples_png"] = str(
         plot_examples(examples, grid, workdir / "denoise_examples.png", title=title)
     )
@@ -232,8 +241,7 @@ def evaluate(cfg: Any, predict: Predict, dataset: Dataset, workdir: str | Path |
     return res
 
 
-def _title(cfg: Any) -> str:
-    s = cfg.model.ssm
+def _title(s: SSMConfig) -> str:
     return f"{s.kind} alpha={s.alpha:.4g} beta={s.sobolev.beta:g}"
 
 

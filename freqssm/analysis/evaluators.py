@@ -1,6 +1,8 @@
 """Task-specific evaluations run once at the end of training, chosen by ``train.evaluator``.
 
-An evaluator is ``fn(cfg, predict, dataset, workdir) -> dict``: ``predict`` maps a numpy batch of
+An evaluator is ``fn(data, ssm, predict, dataset, workdir) -> dict`` (``data``: the run's
+:class:`~freqssm.data.config.DataConfig`, ``ssm``: its :class:`~freqssm.model.config.SSMConfig`,
+for titles): ``predict`` maps a numpy batch of
 inputs to the trained model's outputs (eval mode), and the evaluator may write files (images,
 tables) under ``workdir``; ``workdir=None`` asks for the metrics alone (every process of a
 multi-process run evaluates, because the model's calls are collective; only process 0 writes).
@@ -12,11 +14,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from freqssm.data.base import Dataset
+from freqssm.data.config import DataConfig
+from freqssm.model.config import SSMConfig
 
 Predict = Callable[[np.ndarray], np.ndarray]
 
@@ -25,11 +28,16 @@ EVALUATORS: dict[str, str] = {
 }
 
 
-def run(cfg: Any, predict: Predict, dataset: Dataset, workdir: Path | None) -> dict:
-    """The output of the evaluator named by ``train.evaluator``, or {} when it is "" (none)."""
-    name = cfg.train.get("evaluator", "")
+def run(
+    name: str,
+    data: DataConfig,
+    ssm: SSMConfig,
+    predict: Predict,
+    dataset: Dataset,
+    workdir: Path | None,
+) -> dict:
+    """The output of evaluator ``name`` (``train.evaluator``), or {} when it is "" (none)."""
     if not name:
         return {}
-    target = EVALUATORS[name]
-    module, fn = target.split(":")
-    return getattr(importlib.import_module(module), fn)(cfg, predict, dataset, workdir)
+    module, fn = EVALUATORS[name].split(":")
+    return getattr(importlib.import_module(module), fn)(data, ssm, predict, dataset, workdir)

@@ -7,6 +7,7 @@ backend switch and no figure registry that would leak memory across a long train
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -14,6 +15,8 @@ from typing import Any
 import numpy as np
 
 from freqssm.analysis import spectra
+from freqssm.ssm.discretize import Discretization
+from freqssm.ssm.sobolev import SobolevFilter
 
 
 def new_figure(size: tuple[float, float] = (6.4, 4.8)) -> Any:
@@ -73,39 +76,29 @@ def plot_transfer(
     n_freq: int = 512,
     discrete: bool = True,
     title: str | None = None,
-    step_rescale: float = 1.0,
-    clip_eigs: bool = True,
-    discretization: str = "zoh",
-    conj_sym: bool = True,
+    disc: Discretization = Discretization(),
     include_d: bool = True,
-    sobolev: tuple[float, int, float | None] | None = None,
+    sobolev: SobolevFilter | None = None,
     marks: Sequence[tuple[float, str]] = (),
 ) -> str:
     """|H| of every layer: mean over features (line), min..max over features (shaded); PNG.
 
     ``discrete``: θ on [0, π], x axis as a fraction of Nyquist (θ/π). Otherwise the continuous
     |G(iω)| on a log ω axis up to max(π/min Δ, 2·max|Im Λ|) over all layers (the finest layer's
-    Nyquist, or beyond the highest mode). ``sobolev`` = (beta, n_fft, c) of an active filter
-    (discrete only): a second panel shows the filtered layers (a layer's learned
-    ``sobolev_beta`` replaces beta). ``marks``: (x, label) vertical lines, e.g. a task's
-    frequencies as fractions of Nyquist. Other arguments as in
+    Nyquist, or beyond the highest mode). ``sobolev``: an active filter (discrete only): a second
+    panel shows the filtered layers (a layer's learned ``sobolev_beta`` replaces its beta).
+    ``marks``: (x, label) vertical lines, e.g. a task's frequencies as fractions of Nyquist.
+    Other arguments as in
     :func:`freqssm.analysis.spectra.transfer_function`. Returns ``path`` (as str).
     """
     layers = spectra.find_ssm_layers(params)
-    kw = dict(
-        step_rescale=step_rescale,
-        clip_eigs=clip_eigs,
-        discretization=discretization,
-        conj_sym=conj_sym,
-        include_d=include_d,
-    )
     if discrete:
         grid = spectra.theta_grid(n_freq)
         x = grid / np.pi
     else:
         hi = 1.0
         for _, sub in layers:
-            sys = spectra.system64(sub, step_rescale, clip_eigs)
+            sys = spectra.system64(sub, disc.step_rescale, disc.clip_eigs)
             hi = max(
                 hi, np.pi / float(np.min(sys["dt"])), 2 * float(np.max(np.abs(sys["Lambda"].imag)))
             )
@@ -122,10 +115,12 @@ def plot_transfer(
         for i, (p, sub) in enumerate(layers):
             layer_filt = filt
             if filt is not None and "sobolev_beta" in sub:  # a learned per-feature exponent
-                layer_filt = (np.asarray(sub["sobolev_beta"]), filt[1], filt[2])
+                layer_filt = dataclasses.replace(filt, beta=np.asarray(sub["sobolev_beta"]))
             if layer_filt is not None:
-                betas.append(np.reshape(layer_filt[0], -1))
-            mag = spectra.transfer_magnitude(sub, grid, discrete=discrete, sobolev=layer_filt, **kw)
+                betas.append(np.reshape(layer_filt.beta, -1))
+            mag = spectra.transfer_magnitude(
+                sub, grid, disc, discrete=discrete, include_d=include_d, sobolev=layer_filt
+            )
             mag = np.maximum(mag, tiny)
             (line,) = ax.plot(x, mag.mean(axis=1), lw=1.2, label=_label(i, p))
             ax.fill_between(x, mag.min(axis=1), mag.max(axis=1), color=line.get_color(), alpha=0.2)
@@ -149,7 +144,7 @@ def plot_transfer(
         ax.set_title(
             name
             if filt is None
-            else f"{name}, β={_beta_text(np.concatenate(betas or [[filt[0]]]))}",
+            else f"{name}, β={_beta_text(np.concatenate(betas or [[filt.beta]]))}",
             fontsize="medium",
         )
         if discrete:
@@ -181,27 +176,26 @@ def frequency_report(
     out_dir: str | os.PathLike,
     tag: str,
     title: str = "",
-    sobolev: tuple[float, int, float | None] | None = None,
+    sobolev: SobolevFilter | None = None,
     marks: Sequence[tuple[float, str]] = (),
-    **kw: Any,
+    disc: Discretization = Discretization(),
+    n_freq: int = 512,
 ) -> dict[str, Any]:
     """Write ``eigs_{tag}.png`` and ``transfer_{tag}.png`` into ``out_dir`` (created).
 
     ``title`` starts both titles (e.g. the run's name and knobs); ``sobolev`` and ``marks`` go to
-    :func:`plot_transfer`; ``kw`` (n_freq, step_rescale, clip_eigs, discretization, conj_sym,
-    include_d) to both :func:`plot_transfer` and :func:`~freqssm.analysis.spectra.summarize` (whose
-    numbers describe the SSM without the filter). Returns
-    ``{"eigs": path, "transfer": path, **spectra.summarize(params, **kw)}``.
+    :func:`plot_transfer`; ``disc`` (the run's discretization settings) and ``n_freq`` to both
+    :func:`plot_transfer` and :func:`~freqssm.analysis.spectra.summarize` (whose numbers describe
+    the SSM without the filter). Returns ``{"eigs": path, "transfer": path, **summarize(...)}``.
     """
     out_dir = os.fspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
-    clip = kw.get("clip_eigs", True)
     head = f"{title} ({tag})" if title else tag
     eigs = plot_eigenvalues(
         params,
         os.path.join(out_dir, f"eigs_{tag}.png"),
         title=f"eigenvalues: {head}",
-        clip_eigs=clip,
+        clip_eigs=disc.clip_eigs,
     )
     transfer = plot_transfer(
         params,
@@ -209,6 +203,8 @@ def frequency_report(
         title=f"|H|: {head}",
         sobolev=sobolev,
         marks=marks,
-        **kw,
+        disc=disc,
+        n_freq=n_freq,
     )
-    return {"eigs": eigs, "transfer": transfer, **spectra.summarize(params, **kw)}
+    summary = spectra.summarize(params, n_freq=n_freq, disc=disc)
+    return {"eigs": eigs, "transfer": transfer, **summary}

@@ -40,8 +40,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from freqssm.ssm.discretize import discretize
+from freqssm.ssm.discretize import Discretization, discretize
 from freqssm.ssm.kernel import transfer_continuous, transfer_discrete
+from freqssm.ssm.sobolev import SobolevFilter
 from freqssm.ssm.system import SYSTEM_PARAMS, is_ssm_params, ssm_system
 
 # Upper bound on the number of complex entries of one evaluation chunk (F_chunk·H·max(H, N)):
@@ -180,11 +181,8 @@ def _modal_transfer(
 def transfer_function(
     subtree: Mapping,
     omega: np.ndarray,
-    step_rescale: float = 1.0,
-    clip_eigs: bool = True,
+    disc: Discretization = Discretization(),
     discrete: bool = False,
-    discretization: str = "zoh",
-    conj_sym: bool = True,
     include_d: bool = True,
 ) -> np.ndarray:
     """Complex transfer function of one layer, complex128.
@@ -194,10 +192,9 @@ def transfer_function(
       omega: (F,) grid. Continuous: angular frequency ω of x' = Λx + Bu, G(iω). ``discrete``:
         θ in radians per sample (normally in [0, π]) of the discretized system, H(e^{iθ}),
         discretized with the layer's Δ (per mode for S5, per feature for S4D) and
-        ``discretization`` ("zoh" or "bilinear").
-      step_rescale: multiplies Δ, as the layer attribute of the same name.
-      clip_eigs: clip Re Λ at -1e-4 as the layer's forward pass does.
-      conj_sym: the layer's ``conj_sym`` setting (see module docstring).
+        ``disc.method``.
+      disc: the layer's discretization settings (Δ's rescaling, clipped Re Λ, conjugate
+        symmetry: see module docstring).
       include_d: include the skip term D (set False to see the SSM path alone).
     Returns:
       S4D: (F, H), feature h's SISO response (forward readout C[0]).
@@ -205,8 +202,8 @@ def transfer_function(
     """
     omega = np.asarray(omega, np.float64).reshape(-1)
     kind = layer_kind(subtree)
-    sys = system64(subtree, step_rescale, clip_eigs)
-    return _modal_transfer(sys, kind, omega, discrete, discretization, conj_sym, include_d)
+    sys = system64(subtree, disc.step_rescale, disc.clip_eigs)
+    return _modal_transfer(sys, kind, omega, discrete, disc.method, disc.conj_sym, include_d)
 
 
 def sobolev_gain(
@@ -219,35 +216,30 @@ def sobolev_gain(
     :func:`freqssm.ssm.sobolev.sobolev_weight` at bin k. ``c`` None means ``n_fft``.
     Returns (F, 1) for a scalar β, (F, H) for per-feature β (H,).
     """
-    c = float(n_fft) if c is None else float(c)
-    k = np.asarray(theta, np.float64).reshape(-1, 1) * n_fft / (2 * np.pi)
-    return (1.0 + k / c) ** np.reshape(np.asarray(beta, np.float64), (1, -1))
+    return SobolevFilter(beta, n_fft, c).gain_at(np.asarray(theta, np.float64).reshape(-1))
 
 
 def transfer_magnitude(
     subtree: Mapping,
     omega: np.ndarray,
-    step_rescale: float = 1.0,
-    clip_eigs: bool = True,
+    disc: Discretization = Discretization(),
     discrete: bool = False,
-    discretization: str = "zoh",
-    conj_sym: bool = True,
     include_d: bool = True,
-    sobolev: tuple[float | np.ndarray, int, float | None] | None = None,
+    sobolev: SobolevFilter | None = None,
 ) -> np.ndarray:
     """Gain per output feature on a frequency grid, float64 (F, H).
 
     S4D: |G_h| of feature h's SISO system. S5: the RMS over inputs of the MIMO response,
     sqrt(mean_i |G[f, o, i]|²) for output o — the gain output o has for a random (white,
-    isotropic) input direction. ``sobolev`` = (beta, n_fft, c): the response of the filtered
-    layer, the SSM path times :func:`sobolev_gain` plus D (``discrete`` only; beta a scalar or
-    the layer's per-feature ``sobolev_beta``). Other arguments as in :func:`transfer_function`;
+    isotropic) input direction. ``sobolev``: the response of the filtered layer, the SSM path
+    times the filter's gain plus D (``discrete`` only; its beta a scalar or the layer's
+    per-feature ``sobolev_beta``). Other arguments as in :func:`transfer_function`;
     the frequency grid is evaluated in chunks so that large S5 layers never hold a full
     (F, H, H) array.
     """
     omega = np.asarray(omega, np.float64).reshape(-1)
     kind = layer_kind(subtree)
-    sys = system64(subtree, step_rescale, clip_eigs)
+    sys = system64(subtree, disc.step_rescale, disc.clip_eigs)
     if sobolev is not None and not discrete:
         raise ValueError("the Sobolev filter acts on the discrete frequency grid: discrete=True")
     H = sys["D"].shape[0]
@@ -257,11 +249,10 @@ def transfer_magnitude(
     for start in range(0, omega.shape[0], chunk):
         w = omega[start : start + chunk]
         g = _modal_transfer(
-            sys, kind, w, discrete, discretization, conj_sym, include_d and sobolev is None
+            sys, kind, w, discrete, disc.method, disc.conj_sym, include_d and sobolev is None
         )
         if sobolev is not None:  # filter the SSM path, then add the skip
-            beta, n_fft, c = sobolev
-            gain = sobolev_gain(w, beta, n_fft, c)
+            gain = sobolev.gain_at(w)
             d = sys["D"] if include_d else np.zeros_like(sys["D"])
             g = g * gain[:, :, None] + np.diag(d) if kind == "s5" else g * gain + d
         if kind == "s5":
@@ -298,10 +289,7 @@ def gain_centroid(mag: np.ndarray, theta: np.ndarray) -> float:
 def summarize(
     params: Mapping,
     n_freq: int = 512,
-    step_rescale: float = 1.0,
-    clip_eigs: bool = True,
-    discretization: str = "zoh",
-    conj_sym: bool = True,
+    disc: Discretization = Discretization(),
     include_d: bool = True,
 ) -> dict[str, float]:
     """Scalar frequency diagnostics of every SSM layer, for logging.
@@ -322,21 +310,12 @@ def summarize(
     out: dict[str, float] = {}
     centroids = []
     for i, (_, sub) in enumerate(find_ssm_layers(params)):
-        sys = system64(sub, step_rescale, clip_eigs)
+        sys = system64(sub, disc.step_rescale, disc.clip_eigs)
         im = np.abs(sys["Lambda"].imag).reshape(-1)
         dt = sys["dt"] if layer_kind(sub) == "s5" else sys["dt"][:, None]
         with jax.enable_x64(True):
-            lam_bar, _ = discretize(jnp.asarray(sys["Lambda"]), jnp.asarray(dt), discretization)
-        mag = transfer_magnitude(
-            sub,
-            theta,
-            step_rescale=step_rescale,
-            clip_eigs=clip_eigs,
-            discrete=True,
-            discretization=discretization,
-            conj_sym=conj_sym,
-            include_d=include_d,
-        )
+            lam_bar, _ = discretize(jnp.asarray(sys["Lambda"]), jnp.asarray(dt), disc.method)
+        mag = transfer_magnitude(sub, theta, disc, discrete=True, include_d=include_d)
         c = gain_centroid(mag, theta)
         centroids.append(c)
         out[f"freq/layer{i}/im_abs_median"] = float(np.median(im))

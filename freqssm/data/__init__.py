@@ -1,4 +1,4 @@
-"""Task registry: ``build(config.data)`` -> :class:`~freqssm.data.base.Dataset`.
+"""Task registry: ``build(data_config)`` -> :class:`~freqssm.data.base.Dataset`.
 
 Builders are imported lazily so that importing freqssm does not pull in every loader's
 dependencies (tensorflow-datasets, PIL, scikit-image).
@@ -6,8 +6,7 @@ dependencies (tensorflow-datasets, PIL, scikit-image).
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from freqssm.data.base import (
@@ -20,12 +19,15 @@ from freqssm.data.base import (
     steps_per_epoch,
     train_batches,
 )
+from freqssm.data.config import DataConfig
+from freqssm.data.registry import BUILDERS, loader_module
 from freqssm.errors import DataError
 
 __all__ = [
     "BUILDERS",
     "ArraySource",
     "Batch",
+    "DataConfig",
     "DataError",
     "Dataset",
     "Meta",
@@ -37,30 +39,10 @@ __all__ = [
     "train_batches",
 ]
 
-# task name -> the module that loads it; each has ``build(data_config) -> Dataset`` and
-# ``DEFAULTS``, its data keys with their defaults.
-BUILDERS: dict[str, str] = {
-    "waves": "freqssm.data.waves",
-    "denoise": "freqssm.data.denoise",
-    "listops": "freqssm.data.lra.listops",
-    "text": "freqssm.data.lra.text",
-    "retrieval": "freqssm.data.lra.retrieval",
-    "image": "freqssm.data.lra.image",
-    "pathfinder": "freqssm.data.lra.pathfinder",
-    "pathx": "freqssm.data.lra.pathx",
-    "synthetic": "freqssm.data.synthetic",  # random data shaped like an LRA task (timing)
-}
 
-
-def _module(name: str) -> Any:
-    if name not in BUILDERS:
-        raise DataError(f"data.name={name!r} is not a known task; choose one of {sorted(BUILDERS)}")
-    return importlib.import_module(BUILDERS[name])
-
-
-def get_builder(name: str) -> Callable[[Any], Dataset]:
+def get_builder(name: str) -> Callable[[DataConfig], Dataset]:
     """The ``build`` function of task ``name``."""
-    return _module(name).build
+    return loader_module(name).build
 
 
 def defaults(name: str) -> dict[str, Any]:
@@ -69,9 +51,12 @@ def defaults(name: str) -> dict[str, Any]:
     Config files start their ``data`` section from these (keys whose default is None are left
     out: a config sets them where it uses them), so every key can be set on the command line.
     """
-    return {k: v for k, v in _module(name).DEFAULTS.items() if v is not None}
+    return {k: v for k, v in loader_module(name).DEFAULTS.items() if v is not None}
 
 
-def build(data_config: Any) -> Dataset:
-    """Build the task named by ``data_config.name`` from the rest of ``data_config``."""
+def build(data_config: DataConfig | Mapping[str, Any]) -> Dataset:
+    """Build the task named by ``data_config.name`` from the rest of ``data_config`` (a
+    :class:`DataConfig`, or the ``data`` section as a mapping, converted here)."""
+    if not isinstance(data_config, DataConfig):
+        data_config = DataConfig.from_mapping(data_config)
     return get_builder(data_config.name)(data_config)

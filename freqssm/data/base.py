@@ -64,18 +64,21 @@ def tfds_prepare_hint(name: str, data_dir: str | None) -> str:
 
 
 def data_root(cfg: Any) -> Path:
-    """``cfg.root`` (``~`` expanded), else :func:`default_data_root`."""
-    return Path(os.path.expanduser(str(cfg.get("root", None) or default_data_root())))
+    """``cfg.root`` (``~`` expanded; ``cfg`` a :class:`~freqssm.data.config.DataConfig`), else
+    :func:`default_data_root`."""
+    return Path(os.path.expanduser(str(getattr(cfg, "root", None) or default_data_root())))
 
 
 def options(cfg: Any, defaults: Mapping[str, Any]) -> dict[str, Any]:
-    """The task's data options: each key of ``defaults`` from ``cfg`` (a ConfigDict, a dict or
-    None), or its default where ``cfg`` lacks it.
+    """The task's data options: each key of ``defaults`` from ``cfg`` (a
+    :class:`~freqssm.data.config.DataConfig`, whose ``options`` are read; a mapping of the
+    loader's keys, e.g. the noise settings alone; or None), or its default where it lacks it.
 
     Each loader declares its keys and defaults once, in a ``DEFAULTS`` dict; the config files
     start their ``data`` section from it (:func:`freqssm.data.defaults`).
     """
-    return {k: d if cfg is None or k not in cfg else cfg[k] for k, d in defaults.items()}
+    given = {} if cfg is None else getattr(cfg, "options", cfg)
+    return {k: given.get(k, d) for k, d in defaults.items()}
 
 
 class Source(Protocol):

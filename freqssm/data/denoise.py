@@ -69,6 +69,7 @@ import numpy as np
 
 from freqssm.data import noise
 from freqssm.data.base import ArraySource, Batch, Dataset, Meta, options, tfds_prepare_hint
+from freqssm.data.config import DataConfig
 from freqssm.errors import DataError
 
 DEFAULT_GRID = (128, 32)
@@ -105,6 +106,7 @@ DEFAULTS: dict[str, Any] = {
     "flip": True,
     "tfds_dir": "",
     "image_key": "image",
+    "n_examples": None,  # test images the evaluation draws and keeps; None: 3
     **noise.DEFAULTS,  # the evaluation's noise (freqssm.data.noise)
 }
 
@@ -239,7 +241,7 @@ def _random_crops(
     return out
 
 
-def _build_skimage(cfg: Any, grid: tuple[int, int], sizes: dict[str, int | None], seed: int):
+def _build_skimage(cfg: DataConfig, grid: tuple[int, int], sizes: dict[str, int | None], seed: int):
     o = options(cfg, DEFAULTS)
     crop_scale = tuple(o["crop_scale"])
     if not 0.0 < crop_scale[0] <= crop_scale[1] <= 1.0:
@@ -297,7 +299,7 @@ def _subset(n_total: int, n: int | None, rng: np.random.Generator) -> np.ndarray
 
 
 def _build_tfds(
-    cfg: Any, name: str, grid: tuple[int, int], sizes: dict[str, int | None], seed: int
+    cfg: DataConfig, name: str, grid: tuple[int, int], sizes: dict[str, int | None], seed: int
 ):
     try:
         import tensorflow_datasets as tfds
@@ -352,7 +354,7 @@ def _build_tfds(
 # ------------------------------------------------------------------ builder
 
 
-def build(cfg: Any) -> Dataset:
+def build(cfg: DataConfig) -> Dataset:
     """Build the denoising task from the ``data`` ConfigDict (keys in the module docstring).
 
     Splits: inputs = targets, (n, L, 3) float32 in [-1, 1], L = rows * cols.

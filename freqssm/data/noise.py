@@ -19,12 +19,13 @@ noise_seed   None         seed of :func:`corrupt` without a generator (None: ``d
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from freqssm.data.base import options
+from freqssm.data.config import DataConfig
 
 NOISE_KINDS = ("low", "high", "both")
 DEFAULTS: dict[str, Any] = {
@@ -35,8 +36,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def noise_options(cfg: Any) -> dict[str, Any]:
-    """The noise keys of ``cfg`` (a ``data`` ConfigDict, a dict or None) with their defaults;
+def noise_options(cfg: DataConfig | Mapping[str, Any] | None) -> dict[str, Any]:
+    """The noise keys of ``cfg`` (a DataConfig, a mapping or None) with their defaults;
     ``noise_seed`` resolved to an int (``data.seed`` where it is None, 0 without one)."""
     o = options(cfg, DEFAULTS)
     if o["noise_seed"] is None:
@@ -108,7 +109,7 @@ def band_noise(
 def corrupt(
     seqs: np.ndarray,
     kind: str,
-    cfg: Any = None,
+    cfg: DataConfig | Mapping[str, Any] | None = None,
     rng: np.random.Generator | None = None,
 ) -> np.ndarray:
     """Add band-limited noise to clean sequences.
@@ -117,7 +118,8 @@ def corrupt(
       seqs: (L, C) or (B, L, C) clean sequences.
       kind: "low" (noise in ``low_band``), "high" (in ``high_band``) or "both" (independent low
         and high noise, each of std ``noise_sigma``, so the total std is sqrt(2) sigma).
-      cfg: the ``data`` ConfigDict/dict (keys of :data:`DEFAULTS`); None: all defaults.
+      cfg: the run's DataConfig, or a mapping of the keys of :data:`DEFAULTS`; None: all
+        defaults.
       rng: generator for the noise; default ``default_rng(noise_seed)``.
 
     Returns:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from freqssm.data.base import ArraySource, Dataset, Meta, options
+from freqssm.data.config import DataConfig
 from freqssm.errors import DataError
 
 DEFAULTS: dict[str, Any] = {
@@ -62,7 +63,7 @@ def random_examples(meta: Meta, n: int, rng: np.random.Generator) -> dict[str, n
     return out
 
 
-def build(cfg: Any) -> Dataset:
+def build(cfg: DataConfig) -> Dataset:
     """Random splits shaped like LRA task ``data.like``."""
     from freqssm.data.lra import lra_meta
 

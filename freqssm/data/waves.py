@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from freqssm.data.base import Dataset, Meta, options
+from freqssm.data.config import DataConfig
 from freqssm.errors import DataError
 
 DEFAULT_NYQUIST_FRACTIONS = (1 / 128, 1 / 8, 25 / 32)
@@ -150,7 +151,7 @@ def grid_amplitudes(levels: Sequence[float], k: int) -> np.ndarray:
     return np.stack(np.meshgrid(*([lv] * k), indexing="ij"), axis=-1).reshape(-1, k)
 
 
-def build(cfg: Any) -> Dataset:
+def build(cfg: DataConfig) -> Dataset:
     """Build the waves task from the ``data`` ConfigDict (keys in the module docstring).
 
     Splits: inputs (n, L, 1) float32, targets (n, K) float32 amplitudes ordered low -> high.

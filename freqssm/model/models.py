@@ -13,9 +13,7 @@ All models are called as ``model.apply(variables, inputs, lengths=None, train=Fa
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-from collections.abc import Callable
 from typing import Any
 
 import flax.linen as nn
@@ -25,40 +23,14 @@ import jax.numpy as jnp
 from freqssm.data.base import Meta
 from freqssm.model.blocks import (
     SequenceBlock,
-    apply_dense,
-    apply_norm,
     dense_kwargs,
-    make_norm,
+    norm_module,
     padding_mask,
+    run_norm,
     torch_linear_init,
 )
-from freqssm.model.layers import S4D, S5
-
-
-def layer_kwargs(cls: type, ssm_cfg: Any) -> dict[str, Any]:
-    """The fields of ``cls`` (S5 or S4D) from a ``model.ssm`` config: same names, plus the
-    renamed ``init`` and ``sobolev.*``; "auto" mode keeps the layer's default."""
-    renamed = {
-        "lambda_init": ssm_cfg.init,
-        "beta": ssm_cfg.sobolev.beta,
-        "beta_learnable": ssm_cfg.sobolev.learnable,
-        "sobolev_c": ssm_cfg.sobolev.c,
-    }
-    out = {}
-    for f in dataclasses.fields(cls):
-        if f.name in renamed:
-            out[f.name] = renamed[f.name]
-        elif f.name in ssm_cfg and f.name not in ("parent", "name"):
-            out[f.name] = ssm_cfg[f.name]
-    if out.get("mode") == "auto":
-        del out["mode"]
-    return out
-
-
-def ssm_factory(s: Any) -> Callable[..., nn.Module]:
-    """A partial of S5 or S4D carrying every ``model.ssm`` setting (called with ``name=``)."""
-    cls = S5 if s.kind == "s5" else S4D
-    return functools.partial(cls, **layer_kwargs(cls, s))
+from freqssm.model.config import ModelConfig
+from freqssm.model.layers import ssm_layer
 
 
 def masked_mean(x: jax.Array, lengths: jax.Array | None) -> jax.Array:
@@ -77,94 +49,94 @@ def last_step(x: jax.Array, lengths: jax.Array | None) -> jax.Array:
     return jnp.take_along_axis(x, idx[:, None, None], axis=1)[:, 0]
 
 
-def _block_kwargs(c: Any) -> dict[str, Any]:
-    return dict(
-        ssm=ssm_factory(c.ssm),
-        norm=c.norm,
-        prenorm=c.prenorm,
-        activation=c.activation,
-        dropout=c.dropout,
-        dropout_sites=tuple(c.dropout_sites),
-        gelu=c.gelu,
-        glu_init=c.glu_init,
-        residual=c.residual,
-        dense_dtype=c.get("dense_dtype", "float32"),
-        mask_padding=c.get("mask_padding", False),
-    )
-
-
-def dense(features: int, model_cfg: Any, name: str) -> nn.Dense:
+def dense(features: int, config: ModelConfig, name: str) -> nn.Dense:
     """The encoder's or head's dense map, multiplying in ``model.dense_dtype``."""
-    return nn.Dense(features, name=name, **dense_kwargs(model_cfg.get("dense_dtype", "float32")))
+    return nn.Dense(features, name=name, **dense_kwargs(config.dense_dtype))
 
 
 class Backbone(nn.Module):
-    """Encoder and the stack of SequenceBlocks: inputs -> (B, L, d_model)."""
+    """Encoder and the stack of SequenceBlocks: inputs -> (B, L, d_model).
 
-    cfg: Any
+    Submodules: ``embed`` (token inputs) or ``encoder`` (real inputs), ``block0`` ...
+    ``block{n_layers-1}``, ``final_norm`` (pre-norm stacks).
+    """
+
+    config: ModelConfig
     meta: Meta
 
-    @nn.compact
+    def setup(self) -> None:
+        c = self.config
+        if self.meta.input_kind == "tokens":
+            # "fan_in": Flax's default (std 1/sqrt(d_model)); "normal": N(0, 1), PyTorch's default
+            kw = {"embedding_init": nn.initializers.normal(1.0)} if c.embed_init == "normal" else {}
+            self.embed = nn.Embed(self.meta.in_features, c.d_model, name="embed", **kw)
+        else:
+            self.encoder = dense(c.d_model, c, "encoder")
+        self.blocks = [SequenceBlock(c, name=f"block{i}") for i in range(c.n_layers)]
+        # a pre-norm stack's last block output has not been normalized yet
+        self.final_norm = norm_module(c.final_norm_kind, jnp.float32, "final_norm")
+
+    def _encode(self, inputs: jax.Array) -> jax.Array:
+        return self.embed(inputs) if self.meta.input_kind == "tokens" else self.encoder(inputs)
+
     def __call__(
         self, inputs: jax.Array, train: bool, lengths: jax.Array | None = None
     ) -> jax.Array:
         """inputs (B, L) tokens or (B, L, C) reals, lengths (B,) or None -> (B, L, d_model)."""
-        c = self.cfg
-        if self.meta.input_kind == "tokens":
-            # "fan_in": Flax's default (std 1/sqrt(d_model)); "normal": N(0, 1), PyTorch's default
-            kw = {"embedding_init": nn.initializers.normal(1.0)} if c.embed_init == "normal" else {}
-            x = nn.Embed(self.meta.in_features, c.d_model, name="embed", **kw)(inputs)
-        else:
-            x = dense(c.d_model, c, "encoder")(inputs)
-        for i in range(c.n_layers):
-            x = SequenceBlock(**_block_kwargs(c), name=f"block{i}")(x, train, lengths)
-        if c.prenorm:  # the last block's output has not been normalized yet
-            x = make_norm(final_norm_kind(c), train, jnp.float32, "final_norm")(x)
-        return x
+        x = self._encode(inputs)
+        for block in self.blocks:
+            x = block(x, train, lengths)
+        return run_norm(self.final_norm, x, train) if self.config.prenorm else x
 
-    def _blocks(self) -> list[tuple[SequenceBlock, dict]]:
-        """Each block as a free-standing module with its variables (for the recurrent step)."""
-        v = self.variables
-        return [
-            (
-                SequenceBlock(**_block_kwargs(self.cfg), parent=None),
-                {col: tree[f"block{i}"] for col, tree in v.items() if f"block{i}" in tree},
-            )
-            for i in range(self.cfg.n_layers)
-        ]
+    def step_system(self) -> list[Any]:
+        """Each block's :meth:`SequenceBlock.step_system`."""
+        return [block.step_system() for block in self.blocks]
 
     def initial_state(self, batch: int) -> list[jax.Array]:
-        """The blocks' SSM states before the first step (on a bound backbone)."""
-        return [blk.apply(bv, batch, method="initial_state") for blk, bv in self._blocks()]
+        """The blocks' SSM states before the first step."""
+        return [block.initial_state(batch) for block in self.blocks]
 
-    def step(self, state: list[jax.Array], x_t: jax.Array) -> tuple[list[jax.Array], jax.Array]:
+    def step(
+        self, system: list[Any], state: list[jax.Array], x_t: jax.Array
+    ) -> tuple[list[jax.Array], jax.Array]:
         """x_t: (B,) tokens or (B, C) reals -> (state, features (B, d_model)), in eval mode."""
-        c, params = self.cfg, self.variables["params"]
-        if self.meta.input_kind == "tokens":
-            x = params["embed"]["embedding"][x_t]
-        else:
-            x = apply_dense(params["encoder"], x_t)
+        x = self._encode(x_t)
         new = []
-        for (blk, bv), s in zip(self._blocks(), state, strict=True):
-            s, x = blk.apply(bv, s, x, method="step")
+        for block, sys, s in zip(self.blocks, system, state, strict=True):
+            s, x = block.step(sys, s, x)
             new.append(s)
-        if c.prenorm:
-            x = apply_norm(final_norm_kind(c), self.variables, "final_norm", x)
-        return new, x
-
-
-def final_norm_kind(model_cfg: Any) -> str:
-    """The final norm of a pre-norm stack: ``model.final_norm``, "block" meaning ``model.norm``."""
-    return model_cfg.norm if model_cfg.final_norm == "block" else model_cfg.final_norm
+        return new, run_norm(self.final_norm, x, False) if self.config.prenorm else x
 
 
 class SequenceModel(nn.Module):
-    """The full model for one task; see the module docstring for the heads."""
+    """The full model for one task; see the module docstring for the heads.
 
-    cfg: Any
+    Submodules: ``backbone``, ``head`` and, for retrieval, ``mlp``; with ``model.kind =
+    "linear"``, ``ssm`` and (``output_map = "affine"``) ``mix``.
+    """
+
+    config: ModelConfig
     meta: Meta
 
-    @nn.compact
+    def setup(self) -> None:
+        c, meta = self.config, self.meta
+        if c.kind == "linear":
+            self.ssm = ssm_layer(c.ssm, name="ssm")
+            if c.output_map == "affine":  # the authors' denoising layer: a C x C map plus bias
+                kernel, bias = torch_linear_init()
+                C = meta.in_features
+                self.mix = nn.Dense(
+                    C, kernel_init=kernel, bias_init=functools.partial(bias, fan_in=C), name="mix"
+                )
+            return
+        self.backbone = Backbone(c, meta, name="backbone")
+        if meta.output_kind == "retrieval":
+            self.mlp = dense(c.d_model, c, "mlp")
+        self.head = dense(meta.n_outputs, c, "head")
+
+    def _pool(self, x: jax.Array, lengths: jax.Array | None) -> jax.Array:
+        return (masked_mean if self.config.pooling == "mean" else last_step)(x, lengths)
+
     def __call__(
         self, inputs: jax.Array, lengths: jax.Array | None = None, train: bool = False
     ) -> jax.Array:
@@ -172,80 +144,66 @@ class SequenceModel(nn.Module):
 
         Returns logits (B, n_classes), regression outputs (B, K) or sequences (B, L, C).
         """
-        c, meta = self.cfg, self.meta
+        c, meta = self.config, self.meta
         if c.kind == "linear":
-            y = ssm_factory(c.ssm)(name="ssm")(inputs, train=train)
-            if c.output_map == "affine":  # the authors' denoising layer: a C x C map plus bias
-                kernel, bias = torch_linear_init()
-                C = inputs.shape[-1]
-                mix = nn.Dense(
-                    C, kernel_init=kernel, bias_init=functools.partial(bias, fan_in=C), name="mix"
-                )
-                y = mix(y)
-            return y
-        pool = masked_mean if c.pooling == "mean" else last_step
-        backbone = Backbone(c, meta, name="backbone")
+            y = self.ssm(inputs, train=train)
+            return self.mix(y) if c.output_map == "affine" else y
         if meta.output_kind == "retrieval":
             B, _, L = inputs.shape
             lens = None if lengths is None else lengths.reshape(B * 2)
-            x = backbone(inputs.reshape(B * 2, L), train, lens)  # per document
-            z = pool(x, lens).reshape(B, 2, -1)
+            x = self.backbone(inputs.reshape(B * 2, L), train, lens)  # per document
+            z = self._pool(x, lens).reshape(B, 2, -1)
             u, v = z[:, 0], z[:, 1]
             h = jnp.concatenate([u, v, u - v, u * v], axis=-1)
-            h = nn.gelu(dense(c.d_model, c, "mlp")(h))
-            return dense(meta.n_outputs, c, "head")(h)
-        x = backbone(inputs, train, lengths)
+            return self.head(nn.gelu(self.mlp(h)))
+        x = self.backbone(inputs, train, lengths)
         if meta.output_kind == "sequence_regression":
-            return dense(meta.n_outputs, c, "head")(x)
-        return dense(meta.n_outputs, c, "head")(pool(x, lengths))
+            return self.head(x)
+        return self.head(self._pool(x, lengths))
 
     # --- recurrent (token-by-token) evaluation of a causal model; see freqssm.model.infer ---
-    def _parts(self) -> tuple[nn.Module, dict]:
-        c, v = self.cfg, self.variables
-        if c.kind == "linear":
-            return ssm_factory(c.ssm)(parent=None), {"params": v["params"]["ssm"]}
-        sub = {col: tree["backbone"] for col, tree in v.items() if "backbone" in tree}
-        return Backbone(c, self.meta, parent=None), sub
+    def _recurrent_part(self) -> nn.Module:
+        if self.meta.output_kind == "retrieval":
+            raise ValueError("recurrent inference does not support the two-tower retrieval head")
+        return self.ssm if self.config.kind == "linear" else self.backbone
+
+    def step_system(self) -> Any:
+        """What :meth:`step` needs from the parameters (each layer's discrete system), computed
+        once before stepping."""
+        return self._recurrent_part().step_system()
 
     def initial_state(self, batch: int) -> dict[str, Any]:
         """The carry before the first step: SSM states, the pooled sum and the step count."""
-        if self.meta.output_kind == "retrieval":
-            raise ValueError("recurrent inference does not support the two-tower retrieval head")
-        part, pv = self._parts()
-        carry = {"ssm": part.apply(pv, batch, method="initial_state")}
+        carry = {"ssm": self._recurrent_part().initial_state(batch)}
         carry["t"] = jnp.zeros((), jnp.int32)
-        if self.cfg.kind != "linear":
-            carry["sum"] = jnp.zeros((batch, self.cfg.d_model))
+        if self.config.kind != "linear":
+            carry["sum"] = jnp.zeros((batch, self.config.d_model))
         return carry
 
-    def step(self, carry: dict[str, Any], x_t: jax.Array) -> tuple[dict[str, Any], jax.Array]:
+    def step(
+        self, system: Any, carry: dict[str, Any], x_t: jax.Array
+    ) -> tuple[dict[str, Any], jax.Array]:
         """x_t: (B,) tokens or (B, C) reals -> (carry, the model's output given x_0..x_t).
 
-        Sequence outputs give step t's output; pooled heads are applied to the running mean (or
-        last) features, which is what ``__call__`` outputs on the first t + 1 inputs.
+        ``system`` is :meth:`step_system`'s. Sequence outputs give step t's output; pooled heads
+        are applied to the running mean (or last) features, which is what ``__call__`` outputs
+        on the first t + 1 inputs.
         """
-        c, params = self.cfg, self.variables["params"]
-        part, pv = self._parts()
-        s, x = part.apply(pv, carry["ssm"], x_t, method="step")
+        c = self.config
+        s, x = self._recurrent_part().step(system, carry["ssm"], x_t)
         t = carry["t"] + 1
         if c.kind == "linear":
-            if c.output_map == "affine":
-                x = apply_dense(params["mix"], x)
-            return {"ssm": s, "t": t}, x
+            return {"ssm": s, "t": t}, self.mix(x) if c.output_map == "affine" else x
         total = carry["sum"] + x
-        pooled = (
-            x
-            if self.meta.output_kind == "sequence_regression" or c.pooling != "mean"
-            else (total / t)
-        )
-        return {"ssm": s, "sum": total, "t": t}, apply_dense(params["head"], pooled)
+        mean = self.meta.output_kind != "sequence_regression" and c.pooling == "mean"
+        return {"ssm": s, "sum": total, "t": t}, self.head(total / t if mean else x)
 
 
-def build(model_config: Any, meta: Meta) -> SequenceModel:
-    """The model for ``meta``'s task from ``config.model``."""
-    if model_config.kind == "linear" and meta.input_kind != "real":
+def build(config: ModelConfig, meta: Meta) -> SequenceModel:
+    """The model for ``meta``'s task from the ``model`` settings."""
+    if config.kind == "linear" and meta.input_kind != "real":
         raise ValueError("model.kind=linear needs real-valued inputs (it has no embedding)")
-    return SequenceModel(model_config, meta)
+    return SequenceModel(config, meta)
 
 
 def example_inputs(meta: Meta, batch_size: int = 1) -> tuple[jax.Array, jax.Array | None]:

@@ -11,12 +11,32 @@ Continuous frequency ω maps to the discrete frequency θ = ω·Δ.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Literal
 
 import jax.numpy as jnp
 
 Method = Literal["zoh", "bilinear"]
 METHODS: tuple[str, ...] = ("zoh", "bilinear")
+
+
+@dataclasses.dataclass(frozen=True)
+class Discretization:
+    """How a layer turns its continuous system into the one it runs: what analysis of trained
+    parameters needs besides them (a run's ``model.ssm`` settings of the same meaning).
+
+    Attributes:
+      method: "zoh" or "bilinear" (``model.ssm.discretization``).
+      step_rescale: multiplies every Δ (``model.ssm.step_rescale``).
+      clip_eigs: Re Λ clipped at -1e-4, as the forward pass does (``model.ssm.clip_eigs``).
+      conj_sym: one mode of each conjugate pair stored, the output doubled
+        (``model.ssm.conj_sym``).
+    """
+
+    method: str = "zoh"
+    step_rescale: float = 1.0
+    clip_eigs: bool = True
+    conj_sym: bool = True
 
 
 def zoh(lam: jnp.ndarray, dt: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:

@@ -9,11 +9,48 @@ and truncated to L. β > 0 amplifies high frequencies (and their gradients), β 
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import jax.numpy as jnp
+import numpy as np
+
+
+def sobolev_gain(k: Any, beta: Any, c: float, xp: Any = jnp) -> Any:
+    """(1 + k/c)^β: the one formula of the filter's weight, at bin positions ``k`` (F,) of the
+    rfft grid (fractional positions give the gain between bins) -> (F, 1) for a scalar β,
+    (F, H) for per-feature β (H,). ``xp``: ``jax.numpy`` (in the layers) or ``numpy``
+    (float64 analysis)."""
+    k = xp.reshape(xp.asarray(k), (-1, 1))
+    return (1.0 + k / c) ** xp.reshape(xp.asarray(beta), (1, -1))
+
+
+@dataclasses.dataclass(frozen=True)
+class SobolevFilter:
+    """The filter of a layer on an ``n_fft``-point grid: exponent ``beta`` (a float, or the
+    learned (H,) exponents) and scale ``c`` (None: ``n_fft``, the authors' LRA choice)."""
+
+    beta: Any
+    n_fft: int
+    c: float | None = None
+
+    @property
+    def scale(self) -> float:
+        return float(self.n_fft) if self.c is None else float(self.c)
+
+    def weight(self) -> jnp.ndarray:
+        """(n_fft//2 + 1, 1 or H) at the rfft bins k = 0..n_fft/2."""
+        return sobolev_gain(jnp.arange(self.n_fft // 2 + 1), self.beta, self.scale)
+
+    def gain_at(self, theta: Any) -> np.ndarray:
+        """The gain at discrete frequencies θ (radians per sample), float64: θ sits at bin
+        k = θ·n/(2π), so at θ = 2πk/n this is :meth:`weight`'s row k. (F, 1 or H)."""
+        k = np.asarray(theta, np.float64) * self.n_fft / (2 * np.pi)
+        return sobolev_gain(k, np.asarray(self.beta, np.float64), self.scale, np)
 
 
 def sobolev_weight(n_fft: int, beta: jnp.ndarray | float, c: float | None = None) -> jnp.ndarray:
-    """(1 + k/c)^β for the rfft bins k = 0..n_fft/2.
+    """(1 + k/c)^β for the rfft bins k = 0..n_fft/2 (:meth:`SobolevFilter.weight`).
 
     Args:
       n_fft: FFT length n.
@@ -22,20 +59,13 @@ def sobolev_weight(n_fft: int, beta: jnp.ndarray | float, c: float | None = None
     Returns:
       (n_fft//2 + 1, 1) for a scalar beta, (n_fft//2 + 1, H) for per-feature beta.
     """
-    c = float(n_fft) if c is None else float(c)
-    k = jnp.arange(n_fft // 2 + 1, dtype=jnp.result_type(float))[:, None]
-    return (1.0 + k / c) ** jnp.reshape(jnp.asarray(beta), (1, -1))
+    return SobolevFilter(beta, n_fft, c).weight()
 
 
 def sobolev_weight_t(n_fft: int, beta: jnp.ndarray | float, c: float | None = None) -> jnp.ndarray:
-    """:func:`sobolev_weight` transposed: (1 or H, n_fft//2 + 1), built in that layout.
-
-    The time-last layout of the FFT paths (features before frequency bins), so that the exponent's
-    gradient reduces contiguous rows instead of a transposed copy.
-    """
-    c = float(n_fft) if c is None else float(c)
-    k = jnp.arange(n_fft // 2 + 1, dtype=jnp.result_type(float))[None, :]
-    return (1.0 + k / c) ** jnp.reshape(jnp.asarray(beta), (-1, 1))
+    """:func:`sobolev_weight` transposed: (1 or H, n_fft//2 + 1), the time-last layout of the FFT
+    paths (features before frequency bins)."""
+    return sobolev_weight(n_fft, beta, c).T
 
 
 def sobolev_filter(

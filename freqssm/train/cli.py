@@ -18,6 +18,7 @@ def main(argv: list[str]) -> int:
     """Train the parsed ``--config`` in ``--workdir`` and print where the results are."""
     from absl import flags
 
+    from freqssm.train.config import from_config_dict
     from freqssm.train.loop import train_and_evaluate
 
     FLAGS = flags.FLAGS
@@ -25,11 +26,7 @@ def main(argv: list[str]) -> int:
         raise ConfigError(f"unexpected arguments {argv[1:]}; use --config.key=value overrides")
     if not FLAGS.workdir:
         raise ConfigError("--workdir is required (where checkpoints, logs and plots go)")
-    try:
-        config = FLAGS.config
-        config.train  # noqa: B018 - a config file that failed to load raises only when read
-    except OSError as e:  # config_flags reports a config file it could not load only here
-        raise ConfigError(_parse_error(e)) from None
+    config = from_config_dict(FLAGS.config)  # the one conversion: validated, typed
     results = train_and_evaluate(config, FLAGS.workdir)
     if results.get("interrupted"):
         return 0
@@ -108,17 +105,34 @@ def run() -> None:
         sys.exit(0)
 
     from freqssm.errors import CheckpointError, DiskError, NonFiniteError, StartupInterruptedError
+    from freqssm.train.config import load_config
     from freqssm.train.runfiles import disk_error
 
-    try:  # the config file is loaded here already (overrides are read from sys.argv)
-        config_flags.DEFINE_config_file(
-            "config", None, "experiment config file (file.py[:variant])"
+    rest, spec = split_config_arg(sys.argv)
+    if spec is None:
+        print(
+            "error: --config is required (an experiment file, e.g. configs/waves.py)",
+            file=sys.stderr,
         )
-    except (flags.Error, ValueError, KeyError, AttributeError, TypeError, OSError) as e:
+        sys.exit(2)
+    try:  # the one loader of experiment files (freqssm.config.load_config)
+        loaded = load_config(spec)
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    except Exception as e:  # the file's own code failed (a bad variant, a syntax error)
+        print(f"error: --config {spec}: {type(e).__name__}: {e}", file=sys.stderr)
+        sys.exit(2)
+    # --config.KEY=VALUE overrides are defined from the loaded config (so a key that does not
+    # exist fails at parse time) and read from the command line by absl
+    try:
+        config_flags.DEFINE_config_dict(
+            "config", loaded, "the experiment config (--config FILE)", sys_argv=rest
+        )
+    except (flags.Error, ValueError, KeyError, AttributeError, TypeError) as e:
         print(f"error: {_parse_error(e)}", file=sys.stderr)
         sys.exit(2)
     flags.DEFINE_string("workdir", None, "output folder; rerun with the same one to resume")
-    flags.mark_flag_as_required("config")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     def _main(argv):
@@ -152,7 +166,7 @@ def run() -> None:
 
     def _parse(argv: list[str]) -> list[str]:
         try:
-            return flags.FLAGS(argv)
+            return flags.FLAGS(split_config_arg(argv)[0])
         except (flags.Error, ValueError, KeyError, AttributeError, TypeError, OSError) as e:
             print(f"error: {_parse_error(e)}", file=sys.stderr)
             sys.exit(2)
@@ -164,6 +178,22 @@ def run() -> None:
             raise
         print(f"error: {_parse_error(e)}", file=sys.stderr)
         sys.exit(2)
+
+
+def split_config_arg(argv: list[str]) -> tuple[list[str], str | None]:
+    """``argv`` without its ``--config FILE[:VARIANTS]`` (or ``--config=...``), and that value;
+    the ``--config.KEY=VALUE`` overrides stay."""
+    out, spec, skip = [], None, False
+    for i, a in enumerate(argv):
+        if skip:
+            skip = False
+        elif a.startswith("--config="):
+            spec = a.split("=", 1)[1]
+        elif a == "--config" and i + 1 < len(argv):
+            spec, skip = argv[i + 1], True
+        else:
+            out.append(a)
+    return out, spec
 
 
 def quiet_background_failures() -> None:

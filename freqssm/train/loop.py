@@ -30,17 +30,16 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 import optax
 
 from freqssm import data as data_lib
 from freqssm.analysis import evaluators
-from freqssm.config import validate
 from freqssm.data.base import Meta, eval_batches, train_batches
 from freqssm.model import models
 from freqssm.train import optim, tasks
 from freqssm.train.checkpoint import Checkpointer
+from freqssm.train.config import RunConfig
 from freqssm.train.feed import Feed, call_sizes
 from freqssm.train.metric_log import NullLogger, RunLogger, jsonable
 from freqssm.train.parallel import DataParallel, is_main_process, maybe_initialize_distributed
@@ -57,10 +56,13 @@ log = logging.getLogger("freqssm")
 # --- steps ----------------------------------------------------------------------------------
 
 
-def make_train_step(run: Run, cfg: Any) -> Callable:
-    """(state, batch) -> (state, metrics); metrics are batch means plus an ``ok`` flag."""
-    dropout_key = jax.random.key(cfg.seed + 1)
-    skip = bool(cfg.train.skip_nonfinite)
+def make_train_step(run: Run, seed: int, skip_nonfinite: bool = False) -> Callable:
+    """(state, batch) -> (state, metrics); metrics are batch means plus an ``ok`` flag.
+
+    Dropout keys derive from ``seed`` (the run's) and the step; with ``skip_nonfinite`` a
+    non-finite update is skipped instead of applied."""
+    dropout_key = jax.random.key(seed + 1)
+    skip = bool(skip_nonfinite)
 
     def step_fn(state: TrainState, batch: dict) -> tuple[TrainState, dict]:
         rng = jax.random.fold_in(dropout_key, state.step)
@@ -133,15 +135,16 @@ def evaluate(
     eval_step: Callable,
     state: TrainState,
     source: Any,
-    cfg: Any,
+    batch_size: int,
+    limit: int | None,
     meta: Meta,
     put: Callable[[dict], dict] = lambda b: b,
     rows: slice = slice(None),
 ) -> dict:
-    """Mean metrics over a split (every example once, or the first ``train.eval_limit``);
-    this process builds ``rows`` of each batch."""
+    """Mean metrics over a split (every example once, or the first ``limit``, the run's
+    ``train.eval_limit``); this process builds ``rows`` of each batch."""
     total: dict[str, np.ndarray] = {}
-    for batch in eval_batches(source, cfg.data.batch_size, cfg.train.eval_limit, rows):
+    for batch in eval_batches(source, batch_size, limit, rows):
         sums = jax.device_get(eval_step(state, put(batch)))
         for k, v in sums.items():
             total[k] = total.get(k, 0.0) + np.asarray(v, np.float64)
@@ -152,12 +155,12 @@ def evaluate(
 # --- the run --------------------------------------------------------------------------------
 
 
-def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str | Path) -> dict:
+def train_and_evaluate(cfg: RunConfig, workdir: str | Path) -> dict:
     """Train per ``cfg`` in ``workdir`` (resuming if it holds a checkpoint); return results.
 
     A run that already finished with this config returns its results without writing anything.
+    ``cfg`` is validated already (a RunConfig cannot hold an out-of-range value).
     """
-    validate(cfg)
     maybe_initialize_distributed()
     workdir = Path(workdir)
     steps = int(cfg.train.steps)
@@ -173,7 +176,7 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str | Path) -> d
 
 
 def _train(
-    cfg: ml_collections.ConfigDict,
+    cfg: RunConfig,
     workdir: Path,
     steps: int,
     stop: StopSignals,
@@ -199,15 +202,17 @@ def _train(
     # Process 0 writes the run's files, logs and plots; every process trains and checkpoints.
     main = is_main_process()
     if main:  # committed only now that the run has started: a failed start leaves it as it was
-        saved_cfg = {**json.loads(cfg.to_json()), "_provenance": provenance(started)}
+        saved_cfg = {**jsonable(cfg.as_dict()), "_provenance": provenance(started)}
         atomic_write_text(workdir / "config.json", json.dumps(saved_cfg, indent=2))
     resume_step = start if restored is not None else None
-    logger = RunLogger(workdir, cfg, resume_step) if main else NullLogger(workdir)
+    logger = (
+        RunLogger(workdir, cfg.log.wandb, jsonable(cfg.as_dict()), resume_step)
+        if main
+        else NullLogger(workdir)
+    )
     cleanup.callback(logger.close)
     if restored is None:
-        groups = optim.group_sizes(
-            state.params, optim.frozen_names(cfg.optim), optim.decay_scope(cfg.optim)
-        )
+        groups = optim.group_sizes(state.params, frozenset(cfg.optim.frozen), cfg.optim.decay_scope)
         logger.log(
             0,
             {
@@ -220,7 +225,7 @@ def _train(
     if cfg.train.analysis and start == 0 and main:
         log_frequency_report(state.params, cfg, meta, plots, "init", logger, 0)
 
-    step_fn = make_train_step(run, cfg)
+    step_fn = make_train_step(run, cfg.seed, cfg.train.skip_nonfinite)
     train_step = jax.jit(
         step_fn,
         in_shardings=(dp.replicated, dp.batch),
@@ -250,10 +255,12 @@ def _train(
     val_is_test = dataset.val is dataset.test
 
     def evaluate_splits() -> tuple[dict, dict]:
-        val = evaluate(eval_step, state, dataset.val, cfg, meta, dp.put_batch, dp.rows)
-        if val_is_test:
-            return val, val
-        return val, evaluate(eval_step, state, dataset.test, cfg, meta, dp.put_batch, dp.rows)
+        def run_on(source: Any) -> dict:
+            batch, limit = cfg.data.batch_size, cfg.train.eval_limit
+            return evaluate(eval_step, state, source, batch, limit, meta, dp.put_batch, dp.rows)
+
+        val = run_on(dataset.val)
+        return (val, val) if val_is_test else (val, run_on(dataset.test))
 
     train_log = TrainLog(cfg, meta, logger, start, progress, progress_bar=main)
     val = test = None
@@ -322,7 +329,14 @@ def _train(
         results["frequency"] = log_frequency_report(
             state.params, cfg, meta, plots, "final", logger, steps
         )
-    task = evaluators.run(cfg, _predictor(run, state), dataset, workdir if main else None)
+    task = evaluators.run(
+        cfg.train.evaluator,
+        cfg.data,
+        cfg.model.ssm,
+        _predictor(run, state),
+        dataset,
+        workdir if main else None,
+    )
     if task:
         results["task"] = task
         logger.log(steps, {f"task/{k}": v for k, v in task.items() if isinstance(v, (int, float))})

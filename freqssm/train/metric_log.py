@@ -7,13 +7,15 @@ killed-and-resumed run has the same records as an uninterrupted one.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+from freqssm.settings import Settings, require
 from freqssm.train.runfiles import atomic_write_text
 
 log = logging.getLogger("freqssm")
@@ -46,10 +48,57 @@ def read_jsonl(path: str | Path) -> list[dict]:
     return out
 
 
+@dataclasses.dataclass(frozen=True)
+class WandbConfig(Settings):
+    """The wandb run (``log.wandb.*``); metrics.jsonl is written whatever these say."""
+
+    PREFIX: ClassVar[str] = "log.wandb"
+
+    mode: str = "offline"
+    """`offline` (no account needed), `online` or `disabled`"""
+    project: str = "freqssm"
+    """wandb project"""
+    group: str = ""
+    """wandb group ("": none)"""
+    name: str = ""
+    """wandb run name ("": the workdir's name)"""
+    quiet: bool = True
+    """keep wandb's banner off the console (its errors still show)"""
+    tags: str = ""
+    """comma-separated wandb tags; `scripts/sweep.py` sets `sweep=<root>` and each `key=value`
+    of the grid point"""
+
+    def __post_init__(self) -> None:
+        require(
+            self.mode in ("disabled", "offline", "online"),
+            self.key("mode"),
+            self.mode,
+            "disabled/offline/online",
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class LogConfig(Settings):
+    """Where a run's metrics go besides ``<workdir>/metrics.jsonl`` (``log.*``)."""
+
+    PREFIX: ClassVar[str] = "log"
+
+    wandb: WandbConfig = dataclasses.field(default_factory=WandbConfig)
+    """the wandb run (``log.wandb.*``)"""
+
+
 class RunLogger:
     """Writes metrics to JSONL and (optionally) wandb; images only to wandb."""
 
-    def __init__(self, workdir: str | Path, config: Any, resume_step: int | None = None) -> None:
+    def __init__(
+        self,
+        workdir: str | Path,
+        wandb: WandbConfig,
+        config: dict[str, Any],
+        resume_step: int | None = None,
+    ) -> None:
+        """``wandb``: the run's ``log.wandb`` settings; ``config``: the run's config as nested
+        dicts (shown in wandb)."""
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.metrics_path = self.workdir / "metrics.jsonl"
@@ -60,15 +109,14 @@ class RunLogger:
             atomic_write_text(self.metrics_path, "".join(json.dumps(r) + "\n" for r in kept))
         self._file = self.metrics_path.open("a")
         self.wandb = None
-        self._start_wandb(config, resume_step is not None)
+        self._start_wandb(wandb, config, resume_step is not None)
         if resume_step is not None and self.wandb is not None:
             # A killed process loses what wandb had not yet written; metrics.jsonl has every
             # record up to the checkpoint. Sending them again makes this segment's wandb run
             # complete up to its start (charts are keyed by "step", so nothing is out of order).
             self._replay(kept)
 
-    def _start_wandb(self, config: Any, resuming: bool) -> None:
-        w = config.log.wandb
+    def _start_wandb(self, w: WandbConfig, config: dict[str, Any], resuming: bool) -> None:
         if w.mode == "disabled":
             return
         try:
@@ -82,12 +130,12 @@ class RunLogger:
                 name=w.name or self.workdir.name,
                 mode=w.mode,
                 dir=str(self.workdir),
-                config=config.to_dict(),
+                config=config,
                 id=run_id,
                 resume="allow" if resuming else None,
                 reinit="finish_previous",
-                settings=wandb.Settings(silent=bool(w.get("quiet", True))),
-                tags=[t.strip()[:64] for t in str(w.get("tags", "")).split(",") if t.strip()],
+                settings=wandb.Settings(silent=w.quiet),
+                tags=[t.strip()[:64] for t in w.tags.split(",") if t.strip()],
             )
             # Charts use the training step as x axis. It is logged as a value, not as wandb's
             # own monotonic _step, so a resumed run that logs again from its checkpoint's step

@@ -1,4 +1,5 @@
-"""Optimizer with parameter groups chosen by parameter name.
+"""Optimizer with parameter groups: each parameter name's group is declared beside the layers
+(:data:`freqssm.model.params.PARAM_GROUPS`); a name without one is an error, not "decay".
 
 ============  =====================================================  ===========================
 group         parameters                                             update
@@ -23,43 +24,95 @@ decay, built from optax schedules (nothing is written into the optimizer state b
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from typing import Any, ClassVar
 
 import optax
 from flax import traverse_util
 
 from freqssm.errors import ConfigError
+from freqssm.model.params import PARAM_GROUPS
+from freqssm.settings import Settings, one_of, require
 
-SSM_NAMES = frozenset({"Lambda_re", "Lambda_re_log", "Lambda_im", "B"})
-DT_NAMES = frozenset({"log_dt", "dt_raw"})
 GROUPS = ("ssm", "dt", "sobolev", "no_decay", "decay", "frozen")
+DECAY_SCOPES = ("weights", "all")
+
+
+@dataclasses.dataclass(frozen=True)
+class OptimConfig(Settings):
+    """The grouped optimizer and its schedule (the table above)."""
+
+    PREFIX: ClassVar[str] = "optim"
+
+    lr: float = 1e-3
+    """peak learning rate of AdamW for every weight without a rate of its own (C, D, dense maps,
+    embedding, norms)"""
+    ssm_lr: float = 1e-3
+    """Adam for Λ and B, no weight decay"""
+    sobolev_lr: float = 1e-2
+    """Adam for the learnable Sobolev exponent, no weight decay"""
+    dt_lr: float | None = None
+    """Adam for Δ, no weight decay; None = the global `optim.lr`"""
+    weight_decay: float = 0.01
+    """AdamW weight decay of the `decay` group (see `optim.decay_scope`)"""
+    decay_scope: str = "weights"
+    """`weights`: no decay on norms and biases; `all`: those decayed too (the authors':
+    everything without a setting of its own)"""
+    warmup_steps: int = 0
+    """linear warmup from 0 over these steps (at most `train.steps`), then cosine decay"""
+    end_lr_factor: float = 0.0
+    """the cosine decays every group's rate to lr·end_lr_factor at `train.steps`"""
+    grad_clip: float = 0.0
+    """global-norm clipping (0 = off)"""
+    frozen: tuple[str, ...] = ()
+    """parameter names kept at their initial values, e.g. `"('Lambda_re','log_dt')"` on the
+    command line"""
+
+    def __post_init__(self) -> None:
+        k = self.key
+        for name in ("lr", "ssm_lr", "sobolev_lr"):
+            require(getattr(self, name) >= 0, k(name), getattr(self, name), "must be >= 0")
+        if self.dt_lr is not None:
+            require(self.dt_lr >= 0, k("dt_lr"), self.dt_lr, "must be >= 0 or None (the global lr)")
+        one_of(k("decay_scope"), self.decay_scope, DECAY_SCOPES)
+        require(self.weight_decay >= 0, k("weight_decay"), self.weight_decay, "must be >= 0")
+        require(self.grad_clip >= 0, k("grad_clip"), self.grad_clip, "must be >= 0 (0 disables)")
+        require(self.warmup_steps >= 0, k("warmup_steps"), self.warmup_steps, "must be >= 0")
+        require(
+            isinstance(self.frozen, tuple) and all(isinstance(n, str) for n in self.frozen),
+            k("frozen"),
+            self.frozen,
+            "must be a tuple of parameter names",
+        )
+
+    @property
+    def peak_dt_lr(self) -> float:
+        """The peak learning rate of Δ: ``dt_lr``, or the global ``lr`` when None."""
+        return float(self.lr if self.dt_lr is None else self.dt_lr)
 
 
 def label_of(
     path: tuple[str, ...], frozen: frozenset[str] = frozenset(), decay_scope: str = "weights"
 ) -> str:
-    """Group label of the parameter at ``path`` (a tuple of dict keys).
+    """Group label of the parameter at ``path`` (a tuple of dict keys), from the declared
+    group of its name (:data:`freqssm.model.params.PARAM_GROUPS`).
 
     Parameters whose name is in ``frozen`` (``optim.frozen``) get the label ``"frozen"``: their
-    updates are zero, so they keep their initial values.
+    updates are zero, so they keep their initial values. A name with no declared group raises
+    KeyError: a new parameter must be given its group where the others are declared.
     """
     name = path[-1]
     if name in frozen:
         return "frozen"
-    if name in SSM_NAMES:
-        return "ssm"
-    if name in DT_NAMES:
-        return "dt"
-    if name == "sobolev_beta":
-        return "sobolev"
-    if decay_scope == "weights" and name in ("bias", "scale"):
-        return "no_decay"
-    return "decay"
-
-
-def frozen_names(optim_cfg: Any) -> frozenset[str]:
-    """``optim.frozen`` as a set of parameter names (missing key: none)."""
-    return frozenset(str(n) for n in (optim_cfg.get("frozen", None) or ()))
+    if name not in PARAM_GROUPS:
+        raise KeyError(
+            f"parameter {'/'.join(path)}: its name {name!r} has no optimizer group; declare one "
+            "in freqssm/model/params.py (PARAM_GROUPS)"
+        )
+    group = PARAM_GROUPS[name]
+    if group == "no_decay" and decay_scope == "all":
+        return "decay"
+    return group
 
 
 def labels(params: Any, frozen: frozenset[str] = frozenset(), decay_scope: str = "weights") -> Any:
@@ -68,48 +121,36 @@ def labels(params: Any, frozen: frozenset[str] = frozenset(), decay_scope: str =
     return traverse_util.unflatten_dict({k: label_of(k, frozen, decay_scope) for k in flat})
 
 
-def dt_lr(optim_cfg: Any) -> float:
-    """The peak learning rate of Δ: ``optim.dt_lr``, or the global ``optim.lr`` when None."""
-    value = optim_cfg.get("dt_lr", None)
-    return float(optim_cfg.lr if value is None else value)
-
-
-def schedule(peak: float, optim_cfg: Any, total_steps: int) -> optax.Schedule:
+def schedule(peak: float, o: OptimConfig, total_steps: int) -> optax.Schedule:
     """Linear warmup from 0 to ``peak`` over ``optim.warmup_steps``, then cosine to peak·end."""
-    warmup = int(optim_cfg.warmup_steps)
-    end = peak * float(optim_cfg.end_lr_factor)
+    warmup = int(o.warmup_steps)
+    end = peak * float(o.end_lr_factor)
     if total_steps <= warmup:
         return optax.linear_schedule(0.0, peak, max(warmup, 1))
     return optax.warmup_cosine_decay_schedule(0.0, peak, warmup, total_steps, end)
 
 
-def build(optim_cfg: Any, params: Any, total_steps: int) -> optax.GradientTransformation:
+def build(o: OptimConfig, params: Any, total_steps: int) -> optax.GradientTransformation:
     """The grouped optimizer for ``params`` (used only for its tree structure)."""
-    o = optim_cfg
     txs = {
         "ssm": optax.adam(schedule(o.ssm_lr, o, total_steps)),
-        "dt": optax.adam(schedule(dt_lr(o), o, total_steps)),
+        "dt": optax.adam(schedule(o.peak_dt_lr, o, total_steps)),
         "sobolev": optax.adam(schedule(o.sobolev_lr, o, total_steps)),
         "no_decay": optax.adam(schedule(o.lr, o, total_steps)),
         "decay": optax.adamw(schedule(o.lr, o, total_steps), weight_decay=o.weight_decay),
         "frozen": optax.set_to_zero(),
     }
-    frozen = frozen_names(o)
+    frozen = frozenset(o.frozen)
     names = {path[-1] for path in traverse_util.flatten_dict(params)}
     if frozen - names:
         raise ConfigError(
             f"optim.frozen={tuple(sorted(frozen))}: no parameter is called "
             f"{', '.join(sorted(frozen - names))}; the model's parameters are {sorted(names)}"
         )
-    tx = optax.multi_transform(txs, labels(params, frozen, decay_scope(o)))
+    tx = optax.multi_transform(txs, labels(params, frozen, o.decay_scope))
     if o.grad_clip > 0:
         tx = optax.chain(optax.clip_by_global_norm(o.grad_clip), tx)
     return tx
-
-
-def decay_scope(optim_cfg: Any) -> str:
-    """``optim.decay_scope`` ("weights" when the key is missing, e.g. in an older run's config)."""
-    return str(optim_cfg.get("decay_scope", "weights"))
 
 
 def group_sizes(
@@ -122,12 +163,11 @@ def group_sizes(
     return sizes
 
 
-def learning_rates(optim_cfg: Any, total_steps: int, step: int) -> dict[str, float]:
+def learning_rates(o: OptimConfig, total_steps: int, step: int) -> dict[str, float]:
     """Each group's learning rate at ``step`` (for logging)."""
-    o = optim_cfg
     return {
         "lr": float(schedule(o.lr, o, total_steps)(step)),
         "lr_ssm": float(schedule(o.ssm_lr, o, total_steps)(step)),
-        "lr_dt": float(schedule(dt_lr(o), o, total_steps)(step)),
+        "lr_dt": float(schedule(o.peak_dt_lr, o, total_steps)(step)),
         "lr_sobolev": float(schedule(o.sobolev_lr, o, total_steps)(step)),
     }

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
-
-import ml_collections
 
 from freqssm.errors import ConfigError
+from freqssm.train.config import RunConfig, from_config_dict
 
 # Keys that may change between a run and its resumption without changing what is computed.
 RESUME_SAFE_PREFIXES = (
@@ -39,9 +37,10 @@ def config_diff(old: dict, new: dict, prefix: str = "") -> list[str]:
     return diff
 
 
-def changed_keys(workdir: Path, cfg: ml_collections.ConfigDict) -> list[str]:
+def changed_keys(workdir: Path, cfg: RunConfig) -> list[str]:
     """Keys (but for :data:`RESUME_SAFE_PREFIXES`) in which ``cfg`` differs from the run's
-    ``config.json`` in ``workdir`` ([] if there is none)."""
+    ``config.json`` in ``workdir`` ([] if there is none). The saved config is read through the
+    same conversion as a new one, so keys added since it was written count as their defaults."""
     path = workdir / "config.json"
     if not path.exists():
         return []
@@ -49,12 +48,15 @@ def changed_keys(workdir: Path, cfg: ml_collections.ConfigDict) -> list[str]:
         old = json.loads(path.read_text())
     except ValueError as e:
         raise ConfigError(f"{path} is not valid JSON ({e}); remove it to resume") from None
-    old = {k: v for k, v in old.items() if not k.startswith("_")}  # _provenance: not config
-    diff = config_diff(old, json.loads(cfg.to_json()))
+    try:
+        old = json.loads(json.dumps(from_config_dict(old).as_dict()))  # lists as in the file
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e}; use a new --workdir") from None
+    diff = config_diff(old, json.loads(json.dumps(cfg.as_dict())))
     return [k for k in diff if not k.startswith(RESUME_SAFE_PREFIXES)]
 
 
-def check_resume(workdir: Path, cfg: ml_collections.ConfigDict) -> None:
+def check_resume(workdir: Path, cfg: RunConfig) -> None:
     """Raise :class:`ConfigError` if ``cfg`` may not continue the run in ``workdir``.
 
     ``train.resume``: "auto" refuses a run with a different config (but for the keys in
@@ -77,7 +79,7 @@ def check_resume(workdir: Path, cfg: ml_collections.ConfigDict) -> None:
         )
 
 
-def finished_results(workdir: Path, cfg: Any) -> dict | None:
+def finished_results(workdir: Path, cfg: RunConfig) -> dict | None:
     """``results.json`` of a run in ``workdir`` that finished all ``train.steps`` with this
     config (keys that do not change what is computed are ignored), else None."""
     try:

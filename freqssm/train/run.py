@@ -13,7 +13,6 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import optax
 from flax import struct
 
@@ -22,6 +21,7 @@ from freqssm.data.base import Meta
 from freqssm.model import models
 from freqssm.train import optim
 from freqssm.train.checkpoint import Checkpointer
+from freqssm.train.config import RunConfig, from_config_dict
 
 
 @struct.dataclass
@@ -49,7 +49,7 @@ class Run:
     tx: optax.GradientTransformation
 
 
-def build_run(cfg: Any, meta: Meta) -> Run:
+def build_run(cfg: RunConfig, meta: Meta) -> Run:
     """The model for ``meta``'s task from ``cfg.model``, its shapes and the grouped optimizer."""
     model = models.build(cfg.model, meta)
     variables = jax.eval_shape(
@@ -63,7 +63,7 @@ def build_run(cfg: Any, meta: Meta) -> Run:
     return Run(meta, model, shapes, has_bn, tx)
 
 
-def init_state(cfg: Any, run: Run) -> TrainState:
+def init_state(cfg: RunConfig, run: Run) -> TrainState:
     """The training state at step 0: parameters from ``cfg.seed``, fresh optimizer state."""
     inputs, lengths = models.example_inputs(run.meta, batch_size=2)
 
@@ -90,15 +90,20 @@ def variables_of(state: TrainState, run: Run) -> dict:
     return variables
 
 
-def load_run(workdir: str | Path, best: bool = False) -> tuple[Any, Any, Any, dict]:
+def load_run(
+    workdir: str | Path, best: bool = False
+) -> tuple[RunConfig, Meta, models.SequenceModel, dict]:
     """A finished or interrupted run from its workdir: (config, meta, model, variables).
+
+    The saved ``config.json`` is read back through :func:`~freqssm.train.config.from_config_dict`
+    (keys added since the run was written take their defaults).
 
     ``best=True`` loads the checkpoint with the best validation metric instead of the newest.
     Building the task's data set gives its Meta, so the data must be where the run found it.
     """
     workdir = Path(workdir)
     saved = json.loads((workdir / "config.json").read_text())
-    cfg = ml_collections.ConfigDict({k: v for k, v in saved.items() if not k.startswith("_")})
+    cfg = from_config_dict(saved)
     run = build_run(cfg, data_lib.build(cfg.data).meta)
     state = init_state(cfg, run)
     ckpt = Checkpointer(workdir / "checkpoints", keep=cfg.train.keep)

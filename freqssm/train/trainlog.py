@@ -19,7 +19,9 @@ import numpy as np
 
 from freqssm.data.base import Meta
 from freqssm.errors import NonFiniteError
+from freqssm.model.config import SSMConfig
 from freqssm.train import optim, tasks
+from freqssm.train.config import RunConfig
 from freqssm.train.metric_log import RunLogger
 
 
@@ -38,7 +40,7 @@ class TrainLog:
 
     def __init__(
         self,
-        cfg: Any,
+        cfg: RunConfig,
         meta: Meta,
         logger: RunLogger,
         start: int,
@@ -166,39 +168,28 @@ def _is_terminal(stream: Any) -> bool:
         return False
 
 
-def analysis_options(ssm_cfg: Any) -> dict[str, Any]:
-    """The run's settings that its frequency analysis needs besides the parameters."""
-    return {
-        "discretization": ssm_cfg.discretization,
-        "step_rescale": float(ssm_cfg.step_rescale),
-        "clip_eigs": bool(ssm_cfg.clip_eigs),
-        "conj_sym": bool(ssm_cfg.conj_sym),
-    }
-
-
-def report_options(cfg: Any, meta: Meta, run_name: str) -> dict[str, Any]:
+def report_options(s: SSMConfig, meta: Meta, run_name: str) -> dict[str, Any]:
     """What a run's frequency report shows besides its parameters: its title (run name and the
     two knobs), the Sobolev filter's (beta, n_fft, c) when it is active, and the task's
     frequencies as fractions of Nyquist where the task has them (waves: f cycles per sequence
     of L samples sit at 2f/L)."""
-    s = cfg.model.ssm
     beta = float(s.sobolev.beta)
     learn = " (learnable)" if s.sobolev.learnable else ""
-    active = bool(s.sobolev.learnable) or beta != 0.0
+    active = s.sobolev.active
     L = int(meta.seq_len)
-    n_fft = L if bool(s.get("circular", False)) else 2 * L
+    n_fft = L if s.circular else 2 * L
     freqs = meta.extra.get("frequencies") or []
     names = meta.extra.get("names") or [f"{f:g}" for f in freqs]
     return {
         "title": f"{run_name}, alpha={float(s.alpha):g}, beta={beta:g}{learn}",
-        "sobolev": (beta, n_fft, s.sobolev.c) if active else None,
+        "sobolev": s.sobolev.filter(n_fft) if active else None,
         "marks": [(2.0 * f / L, str(n)) for f, n in zip(freqs, names, strict=True)],
     }
 
 
 def log_frequency_report(
     params: Any,
-    cfg: Any,
+    cfg: RunConfig,
     meta: Meta,
     out_dir: Path,
     tag: str,
@@ -214,8 +205,8 @@ def log_frequency_report(
         jax.device_get(params),
         out_dir,
         tag,
-        **report_options(cfg, meta, Path(logger.workdir).name),
-        **analysis_options(cfg.model.ssm),
+        **report_options(cfg.model.ssm, meta, Path(logger.workdir).name),
+        disc=cfg.model.ssm.sampling,
     )
     images = {f"plots/{k}_{tag}": v for k, v in rep.items() if k in ("eigs", "transfer")}
     logger.log_images(step, images)

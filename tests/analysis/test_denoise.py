@@ -55,19 +55,31 @@ def test_band_survival_separates_the_bands(denoise_case):
 def test_evaluate_on_known_filters(tmp_path, denoise_case):
     cfg = denoise_case.cfg()
     res = evaluate(
-        cfg, denoise_case.mask_filter((0.0, 0.25)), denoise_case.dataset, tmp_path / "low"
+        cfg.data,
+        cfg.model.ssm,
+        denoise_case.mask_filter((0.0, 0.25)),
+        denoise_case.dataset,
+        tmp_path / "low",
     )
     assert res["survival_low"] == pytest.approx(1.0, abs=1e-6)
     assert res["survival_high"] == pytest.approx(0.0, abs=1e-6)
     assert res["survival_both_low"] == pytest.approx(1.0, abs=1e-6)
     assert res["survival_both_high"] == pytest.approx(0.0, abs=1e-6)
     ident = evaluate(
-        cfg, lambda x: np.asarray(x, np.float64), denoise_case.dataset, tmp_path / "id"
+        cfg.data,
+        cfg.model.ssm,
+        lambda x: np.asarray(x, np.float64),
+        denoise_case.dataset,
+        tmp_path / "id",
     )
     assert ident["mse"] < 1e-12 and ident["survival_low"] == pytest.approx(1.0, rel=1e-6)
     assert ident["gain2_low_band"] == pytest.approx(1.0, rel=1e-6)
     half = evaluate(
-        cfg, lambda x: 0.5 * np.asarray(x, np.float64), denoise_case.dataset, tmp_path / "half"
+        cfg.data,
+        cfg.model.ssm,
+        lambda x: 0.5 * np.asarray(x, np.float64),
+        denoise_case.dataset,
+        tmp_path / "half",
     )
     assert half["survival_high"] == pytest.approx(0.25, rel=1e-6)
     assert half["gain2_high_band"] == pytest.approx(0.25, rel=1e-6)
@@ -84,7 +96,7 @@ def test_evaluate_without_workdir_writes_nothing(tmp_path, denoise_case, monkeyp
     cfg = denoise_case.cfg()
     monkeypatch.chdir(tmp_path)
     half = lambda x: 0.5 * np.asarray(x, np.float64)  # noqa: E731
-    res = evaluate(cfg, half, denoise_case.dataset, None)
-    ref = evaluate(cfg, half, denoise_case.dataset, tmp_path / "ref")
+    res = evaluate(cfg.data, cfg.model.ssm, half, denoise_case.dataset, None)
+    ref = evaluate(cfg.data, cfg.model.ssm, half, denoise_case.dataset, tmp_path / "ref")
     assert {k: v for k, v in ref.items() if not k.endswith(("_png", "_npz"))} == res
     assert [p.name for p in tmp_path.iterdir()] == ["ref"]

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from freqssm.analysis import plots
+from freqssm.ssm.sobolev import SobolevFilter
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -55,7 +56,7 @@ def test_filtered_magnitude_is_the_weighted_ssm_path_plus_d(layer_params, kind):
     sub = jax.tree.map(np.asarray, layer_params(kind, state_size=8))
     theta = np.linspace(0.0, np.pi, 40)
     beta = np.array([1.0, -1.0, 0.5])
-    got = transfer_magnitude(sub, theta, discrete=True, sobolev=(beta, 32, None))
+    got = transfer_magnitude(sub, theta, discrete=True, sobolev=SobolevFilter(beta, 32))
     g = transfer_function(sub, theta, discrete=True, include_d=False)
     w = sobolev_gain(theta, beta, 32)
     d = np.asarray(sub["D"], np.float64)
@@ -65,12 +66,14 @@ def test_filtered_magnitude_is_the_weighted_ssm_path_plus_d(layer_params, kind):
         want = np.abs(g * w + d)
     np.testing.assert_allclose(got, want, rtol=1e-12)
     # without D the filter scales each output feature's gain by exactly w(θ) > 0
-    path = transfer_magnitude(sub, theta, discrete=True, include_d=False, sobolev=(beta, 32, None))
+    path = transfer_magnitude(
+        sub, theta, discrete=True, include_d=False, sobolev=SobolevFilter(beta, 32)
+    )
     plain = transfer_magnitude(sub, theta, discrete=True, include_d=False)
     np.testing.assert_allclose(path, plain * w, rtol=1e-12)
     assert np.max(w) >= 1.5 and np.min(w) < 0.7  # a filter that really changes the picture
     with pytest.raises(ValueError, match="discrete"):
-        transfer_magnitude(sub, theta, discrete=False, sobolev=(1.0, 32, None))
+        transfer_magnitude(sub, theta, discrete=False, sobolev=SobolevFilter(1.0, 32))
 
 
 def test_a_runs_transfer_plot_shows_the_filter_knobs_and_task_frequencies(tmp_path, smoke):
@@ -85,13 +88,13 @@ def test_a_runs_transfer_plot_shows_the_filter_knobs_and_task_frequencies(tmp_pa
         cfg = smoke(**{"model.ssm.sobolev.beta": beta, "model.ssm.alpha": 2.0})
         meta = build(cfg.data).meta
         params = init_state(cfg, build_run(cfg, meta)).params
-        opts = report_options(cfg, meta, "runA")
+        opts = report_options(cfg.model.ssm, meta, "runA")
         assert opts["title"] == f"runA, alpha=2, beta={beta:g}"
-        assert opts["sobolev"] == (beta, 2 * meta.seq_len, cfg.model.ssm.sobolev.c)
+        assert opts["sobolev"] == SobolevFilter(beta, 2 * meta.seq_len, cfg.model.ssm.sobolev.c)
         L, freqs = meta.seq_len, meta.extra["frequencies"]
         assert [m[0] for m in opts["marks"]] == [2 * f / L for f in freqs]
         rep = plots.frequency_report(jax.device_get(params), tmp_path / str(beta), "init", **opts)
         pictures[beta] = Path(rep["transfer"]).read_bytes()
     assert pictures[-1.0] != pictures[1.0]
     cfg = smoke()  # beta = 0: no filter panel
-    assert report_options(cfg, build(cfg.data).meta, "r")["sobolev"] is None
+    assert report_options(cfg.model.ssm, build(cfg.data).meta, "r")["sobolev"] is None

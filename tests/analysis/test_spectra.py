@@ -8,7 +8,9 @@ import pytest
 from scipy import signal
 
 from freqssm.analysis import spectra
+from freqssm.model.config import SSMConfig
 from freqssm.model.layers import S4D
+from freqssm.ssm.discretize import Discretization
 
 
 def _c(x):
@@ -131,14 +133,14 @@ def test_transfer_magnitude_matches_layer_impulse_response(conj_sym):
     """The discrete gain is the DFT of the layer's own impulse response (ties it to the layer)."""
     L, H = 128, 2
     # Fast decay (large Δ) so the impulse response fits in L.
-    model = S4D(state_size=8, dt_min=0.2, dt_max=0.4, conj_sym=conj_sym)
+    model = S4D(SSMConfig(kind="s4d", state_size=8, dt_min=0.2, dt_max=0.4, conj_sym=conj_sym))
     p = jax.jit(model.init)(jax.random.key(1), jnp.ones((1, L, H)))["params"]
     u = np.zeros((1, L, H), np.float32)
     u[0, 0] = 1.0
     y = np.asarray(model.apply({"params": p}, jnp.asarray(u)), np.float64)[0]  # (L, H)
     theta = 2 * np.pi * np.arange(L // 2 + 1) / L
     np.testing.assert_allclose(
-        spectra.transfer_magnitude(p, theta, discrete=True, conj_sym=conj_sym),
+        spectra.transfer_magnitude(p, theta, Discretization(conj_sym=conj_sym), discrete=True),
         np.abs(np.fft.rfft(y, axis=0)),
         rtol=1e-3,
         atol=1e-4,

@@ -32,11 +32,9 @@ def test_denoise_smoke_config_trains_and_evaluates(tmp_path):
 
 
 def _denoise_config(variant):
-    import importlib.util
+    from freqssm.config import load_module
 
-    spec = importlib.util.spec_from_file_location("denoise_cfg", REPO / "configs" / "denoise.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_module(REPO / "configs" / "denoise.py")
     return mod, mod.get_config(variant)
 
 
@@ -44,13 +42,15 @@ def _denoise_config(variant):
 def test_authors_variant_trains_only_c_and_the_affine_map(tmp_path):
     import jax
 
+    from freqssm.config import from_config_dict
     from freqssm.model import models
+    from freqssm.model.layers import ssm_layer
     from freqssm.train.loop import train_and_evaluate
     from freqssm.train.run import load_run
 
     _, cfg = _denoise_config("smoke,authors,alpha_flip")
     cfg.train.progress = False
-    res = train_and_evaluate(cfg, tmp_path)
+    res = train_and_evaluate(from_config_dict(cfg), tmp_path)
     for key in ("stripes_vertical_mse", "stripes_horizontal_mse", "survival_low"):
         assert np.isfinite(res["task"][key]), key
     _, meta, model, trained = load_run(tmp_path)
@@ -64,7 +64,7 @@ def test_authors_variant_trains_only_c_and_the_affine_map(tmp_path):
     # the affine map mixes the channels: output = ssm(x) @ W + b
     x = np.random.default_rng(0).standard_normal((1, meta.seq_len, 3)).astype(np.float32)
     y = np.asarray(model.apply(trained, x))
-    ssm_only = models.ssm_factory(cfg.model.ssm)()
+    ssm_only = ssm_layer(from_config_dict(cfg).model.ssm)
     z = np.asarray(ssm_only.apply({"params": p1}, x))
     mix = trained["params"]["mix"]
     np.testing.assert_allclose(y, z @ np.asarray(mix["kernel"]) + np.asarray(mix["bias"]),

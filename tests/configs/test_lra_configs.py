@@ -1,7 +1,6 @@
 """LRA configs: every full config builds its model with the size stated in results/lra.md, and
 every :smoke variant trains end to end on data written in the official format."""
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -14,9 +13,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from freqssm.config import base_config, validate
+from freqssm.config import base_config, from_config_dict, load_config
 from freqssm.data.lra import lra_meta
 from freqssm.model import models
+from freqssm.presets.lra import FIDELITY_KEYS
 from freqssm.train.loop import train_and_evaluate
 from freqssm.train.run import build_run
 
@@ -24,15 +24,10 @@ REPO = Path(__file__).resolve().parents[2]
 TASKS = ["listops", "text", "retrieval", "image", "pathfinder", "pathx"]
 
 
-def task_module(task):
-    spec = importlib.util.spec_from_file_location(task, REPO / "configs" / f"lra_{task}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def get_config(task, variant=None):
-    return task_module(task).get_config(variant)
+    """``configs/lra_<task>.py[:variant]`` as the command line loads it (before conversion)."""
+    spec = REPO / "configs" / f"lra_{task}.py"
+    return load_config(f"{spec}:{variant}" if variant else spec)
 
 
 def documented_sizes():
@@ -45,8 +40,8 @@ def documented_sizes():
 @pytest.mark.parametrize("task", TASKS)
 def test_full_config_builds_with_documented_size(task):
     cfg = get_config(task)
-    validate(cfg)
-    shapes = build_run(cfg, lra_meta(task)).shapes
+    from_config_dict(cfg)
+    shapes = build_run(from_config_dict(cfg), lra_meta(task)).shapes
     per_block, total = documented_sizes()[f"configs/lra_{task}.py"]
     assert per_block == models.count_params(shapes["backbone"]["block0"])
     n = models.count_params(shapes)
@@ -113,7 +108,7 @@ def test_smoke_variants_train_on_fixture_data(tmp_path, task, lra_files):
     cfg.train.progress = False
     cfg.train.steps = 3
     cfg.train.eval_every = 3
-    res = train_and_evaluate(cfg, tmp_path / "run")
+    res = train_and_evaluate(from_config_dict(cfg), tmp_path / "run")
     assert res["step"] == 3 and 0.0 <= res["test"]["accuracy"] <= 1.0
     # LRA Text has no validation split: its test split is reported as val, and results say so
     assert res["val_is_test"] == (task == "text")
@@ -136,7 +131,7 @@ AUTHORS_PER_BLOCK = {
 @pytest.mark.parametrize("task", TASKS)
 def test_per_block_parameter_count_equals_the_authors(task):
     cfg = get_config(task)
-    shapes = build_run(cfg, lra_meta(task)).shapes
+    shapes = build_run(from_config_dict(cfg), lra_meta(task)).shapes
     blocks = [shapes["backbone"][f"block{i}"] for i in range(cfg.model.n_layers)]
     assert [models.count_params(b) for b in blocks] == [AUTHORS_PER_BLOCK[task]] * 6
     assert "B" not in blocks[0]["ssm"]
@@ -165,10 +160,10 @@ def test_optimizer_gives_each_parameter_the_authors_lr_and_decay(task):
     cfg.model.n_layers, cfg.model.d_model, cfg.model.ssm.state_size = 1, 8, 4  # names only
     cfg.optim.warmup_steps = 0  # read the peak rates at step 0
     meta = lra_meta(task)
-    model = models.build(cfg.model, meta)
+    model = models.build(from_config_dict(cfg).model, meta)
     shapes = jax.eval_shape(model.init, jax.random.key(0), *models.example_inputs(meta, 2))
     params = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes["params"])  # names only
-    tx = optim.build(cfg.optim, params, total_steps=int(cfg.train.steps))
+    tx = optim.build(from_config_dict(cfg).optim, params, total_steps=int(cfg.train.steps))
     lr, ssm_lr, dt_lr, wd = AUTHORS_OPTIM[task]
     # Adam's first step with gradient 1 moves a zero parameter by exactly -lr; with gradient 0,
     # AdamW moves a parameter of 1 by -lr·wd (and Adam not at all).
@@ -202,7 +197,7 @@ def test_last_pooling_reads_the_eos_of_each_padded_sequence():
     cfg = get_config("listops", "smoke")
     assert cfg.model.pooling == "last"
     meta = lra_meta("listops")
-    model = models.build(cfg.model, meta)
+    model = models.build(from_config_dict(cfg).model, meta)
     rng = np.random.default_rng(0)
     L, lengths = 64, np.array([5, 64, 17, 1])
     tokens = np.zeros((4, L), np.int32)
@@ -246,6 +241,7 @@ def test_configs_start_from_the_loaders_defaults():
     of its task: unset keys take the loader's default, set ones override it."""
     from freqssm import data
     from freqssm.data.base import options
+    from freqssm.data.config import DataConfig
 
     for task in TASKS:
         cfg = get_config(task)
@@ -256,7 +252,8 @@ def test_configs_start_from_the_loaders_defaults():
     assert get_config("text").data.min_freq == data.defaults("text")["min_freq"] == 15
     assert get_config("text").data.tokenizer == "chars" != data.defaults("text")["tokenizer"]
     assert options(None, {"a": 1}) == {"a": 1}
-    assert options({"a": None, "b": 2}, {"a": 1, "c": 3}) == {"a": None, "c": 3}
+    given = DataConfig(name="synthetic", options={"pool": None, "seed": 2})
+    assert options(given, {"pool": 1, "n_val": 3}) == {"pool": None, "n_val": 3}
 
 
 def test_quoted_paper_rows_average_to_their_stated_means():
@@ -315,8 +312,9 @@ def test_ours_variant_restores_freqssm_defaults():
     default = _flat(base_config())
     cfg = get_config("listops", "reduced,ours")
     got = _flat(cfg)
-    for key in task_module("listops")._lra_common.FIDELITY_KEYS:
+    for key in FIDELITY_KEYS:
         assert got[key] == default[key], key
     assert cfg.optim.dt_lr == cfg.optim.ssm_lr == 0.004
-    assert models.count_params(build_run(cfg, lra_meta("listops")).shapes) == 167_562
+    shapes = build_run(from_config_dict(cfg), lra_meta("listops")).shapes
+    assert models.count_params(shapes) == 167_562
     assert "| 167,562 |" in (REPO / "results" / "lra.md").read_text()

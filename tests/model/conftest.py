@@ -26,3 +26,13 @@ def jit_init():
 def init_apply():
     """``init_apply(module, x, **apply_kw)`` -> (variables, jitted output on x)."""
     return _init_apply
+
+
+@pytest.fixture(scope="session")
+def typed():
+    """``typed(c)``: a ``model`` ConfigDict section (as ``base_config().model``) -> ModelConfig,
+    through the same conversion as the command line's."""
+    from freqssm.model.config import ModelConfig
+    from freqssm.settings import from_dict
+
+    return lambda c: from_dict(ModelConfig, c.to_dict(), "model")

@@ -9,7 +9,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from freqssm.errors import ConfigError
 from freqssm.model.blocks import SequenceBlock
+from freqssm.model.config import ModelConfig, SobolevConfig, SSMConfig
 from freqssm.model.layers import S4D, S5
 
 
@@ -21,18 +23,16 @@ def test_sequence_block_stack_forward_and_backward(rel_err, activation, norm, pr
         def __call__(self, x, train):
             for i, ssm in enumerate(
                 [
-                    functools.partial(S5, state_size=8),
-                    functools.partial(S4D, state_size=8, beta=0.5),
+                    functools.partial(S5, SSMConfig(kind="s5", state_size=8, init="hippo")),
+                    functools.partial(
+                        S4D, SSMConfig(kind="s4d", state_size=8, sobolev=SobolevConfig(beta=0.5))
+                    ),
                 ]
             ):
-                x = SequenceBlock(
-                    ssm=ssm,
-                    norm=norm,
-                    prenorm=prenorm,
-                    activation=activation,
-                    dropout=0.1,
-                    name=f"block{i}",
-                )(x, train)
+                config = ModelConfig(
+                    d_model=8, norm=norm, prenorm=prenorm, activation=activation, dropout=0.1
+                )
+                x = SequenceBlock(config, layer=ssm, name=f"block{i}")(x, train)
             return x
 
     x = jax.random.normal(jax.random.key(1), (4, 16, 8))
@@ -69,7 +69,9 @@ def test_sequence_block_stack_forward_and_backward(rel_err, activation, norm, pr
 
 
 def test_dropout_is_tied_over_time(jit_init):
-    block = SequenceBlock(ssm=functools.partial(S4D, state_size=4), activation="gelu", dropout=0.5)
+    block = SequenceBlock(
+        ModelConfig(d_model=16, activation="gelu", dropout=0.5, ssm=SSMConfig(state_size=4))
+    )
     x = jax.random.normal(jax.random.key(4), (2, 10, 16))
     v = jit_init(block, x)
     # a dropped (batch, feature) pair is zero at every time step
@@ -79,16 +81,16 @@ def test_dropout_is_tied_over_time(jit_init):
     assert dropped.any() and (~dropped).any()
 
 
-def test_bad_choices_raise(jit_init):
-    x = jnp.ones((1, 8, 4))
-    with pytest.raises(ValueError, match="activation"):
-        jit_init(SequenceBlock(ssm=S5, activation="relu"), x)
-    with pytest.raises(ValueError, match="norm"):
-        jit_init(SequenceBlock(ssm=S5, norm="group"), x)
-    with pytest.raises(ValueError, match="init"):
-        jit_init(S5(state_size=8, lambda_init="legt"), x)
-    with pytest.raises(ValueError, match="divisible"):
-        jit_init(S5(state_size=8, blocks=3), x)
+def test_bad_choices_raise():
+    # the settings refuse them when they are made, naming the key, before any module exists
+    with pytest.raises(ConfigError, match=r"model\.activation='relu'"):
+        ModelConfig(activation="relu")
+    with pytest.raises(ConfigError, match=r"model\.norm='group'"):
+        ModelConfig(norm="group")
+    with pytest.raises(ConfigError, match=r"model\.ssm\.init='legt'"):
+        SSMConfig(kind="s5", state_size=8, init="legt")
+    with pytest.raises(ConfigError, match="divisible"):
+        SSMConfig(kind="s5", state_size=8, blocks=3, init="hippo")
 
 
 class _Identity(nn.Module):
@@ -101,14 +103,15 @@ class _Identity(nn.Module):
 
 
 def test_three_tied_dropouts_sit_before_gelu_after_gelu_and_after_the_glu(jit_init):
-    block = SequenceBlock(
-        ssm=_Identity,
+    config = ModelConfig(
+        d_model=16,
         norm="layer",
         activation="full_glu",
         dropout=0.5,
         dropout_sites=("pre_act", "post_act", "post_glu"),
         gelu="erf",
     )
+    block = SequenceBlock(config, layer=_Identity)
     x = jax.random.normal(jax.random.key(4), (3, 10, 16))
     v = jit_init(block, x)
     calls = []
@@ -146,20 +149,14 @@ def test_exact_gelu_and_torch_glu_init(jit_init, rel_err):
     from scipy.special import erf
 
     H = 64
-    block = SequenceBlock(
-        ssm=_Identity, norm="layer", activation="full_glu", gelu="erf", glu_init="torch"
+    config = ModelConfig(
+        d_model=H, norm="layer", activation="full_glu", gelu="erf", glu_init="torch"
     )
+    block = SequenceBlock(config, layer=_Identity)
     x = jax.random.normal(jax.random.key(5), (2, 8, H))
     with jax.enable_x64(True):
         x64_ = jnp.asarray(x, jnp.float64)
-        b64 = SequenceBlock(
-            ssm=_Identity,
-            norm="layer",
-            activation="full_glu",
-            gelu="erf",
-            glu_init="torch",
-            param_dtype=jnp.float64,
-        )
+        b64 = SequenceBlock(config, layer=_Identity, param_dtype=jnp.float64)
         v = jit_init(b64, x64_)
         p = jax.tree.map(np.asarray, v["params"])
         y = np.asarray(b64.apply(v, x64_))
@@ -184,7 +181,8 @@ def test_exact_gelu_and_torch_glu_init(jit_init, rel_err):
 
 
 def test_plain_block_without_norm_or_residual(jit_init):
-    block = SequenceBlock(ssm=_Identity, norm="none", residual=False, activation="gelu")
+    config = ModelConfig(d_model=4, norm="none", residual=False, activation="gelu")
+    block = SequenceBlock(config, layer=_Identity)
     x = jax.random.normal(jax.random.key(6), (2, 8, 4))
     v = jit_init(block, x)
     assert not v.get("params")  # no norm parameters

@@ -11,28 +11,32 @@ from freqssm.config import base_config
 from freqssm.data.base import Meta
 from freqssm.model import models
 from freqssm.model.blocks import SequenceBlock
+from freqssm.model.config import ModelConfig, SobolevConfig, SSMConfig
 from freqssm.model.infer import RecurrentModel
 from freqssm.model.layers import S4D, S5
 
 
 @pytest.mark.parametrize("kind", ["s5", "s4d"])
 @pytest.mark.parametrize("method", ["zoh", "bilinear"])
-def test_layer_steps_equal_full_call(rel_err, x64, kind, method):
+def test_layer_steps_equal_full_call(rel_err, x64, kind, method, make_layer):
     cls = S5 if kind == "s5" else S4D
-    layer = cls(state_size=8, discretization=method, step_rescale=1.5, param_dtype=jnp.float64)
+    layer = make_layer(
+        cls, state_size=8, discretization=method, step_rescale=1.5, param_dtype=jnp.float64
+    )
     x = jax.random.normal(jax.random.key(0), (2, 40, 3), jnp.float64)
     v = jax.jit(layer.init)(jax.random.key(1), x)
     full = layer.apply(v, x)
     state = layer.apply(v, 2, method="initial_state")
-    step = jax.jit(functools.partial(layer.apply, method="step"))
+    system = layer.apply(v, method="step_system")  # the discrete system, once
+    step = jax.jit(layer.step)
     ys = []
     for t in range(x.shape[1]):
-        state, y = step(v, state, x[:, t])
+        state, y = step(system, state, x[:, t])
         ys.append(y)
     assert rel_err(jnp.stack(ys, 1), full) < 1e-10
 
 
-def _model(kind, norm, prenorm, activation, output_kind, input_kind, **overrides):
+def _model(typed, kind, norm, prenorm, activation, output_kind, input_kind, **overrides):
     c = base_config().model
     c.n_layers, c.d_model, c.norm, c.prenorm, c.activation = 2, 8, norm, prenorm, activation
     c.ssm.kind, c.ssm.state_size = kind, 8
@@ -40,6 +44,7 @@ def _model(kind, norm, prenorm, activation, output_kind, input_kind, **overrides
         node, *path = key.split(".")
         target = c[node] if path else c
         target[path[0] if path else node] = value
+    c = typed(c)
     in_features = 11 if input_kind == "tokens" else 2
     n_out = 3 if output_kind != "sequence_regression" else 2
     meta = Meta(16, input_kind, in_features, output_kind, n_out)
@@ -66,9 +71,9 @@ def _model(kind, norm, prenorm, activation, output_kind, input_kind, **overrides
     ],
 )
 def test_model_runs_token_by_token(
-    rel_err, x64, kind, norm, prenorm, activation, output_kind, input_kind
+    rel_err, x64, typed, kind, norm, prenorm, activation, output_kind, input_kind
 ):
-    c, meta, model, v, x = _model(kind, norm, prenorm, activation, output_kind, input_kind)
+    c, meta, model, v, x = _model(typed, kind, norm, prenorm, activation, output_kind, input_kind)
     v64 = jax.tree.map(lambda a: a.astype(jnp.float64), v)
     x64_ = x if input_kind == "tokens" else x.astype(jnp.float64)
     rec = RecurrentModel(c, meta, v64).run(x64_)
@@ -96,9 +101,17 @@ AUTHORS = {
 
 
 @pytest.mark.parametrize("pooling", ["last", "mean"])
-def test_model_with_the_authors_settings_runs_token_by_token(rel_err, x64, pooling):
+def test_model_with_the_authors_settings_runs_token_by_token(rel_err, x64, typed, pooling):
     c, meta, model, v, x = _model(
-        "s4d", "batch", True, "full_glu", "classification", "tokens", pooling=pooling, **AUTHORS
+        typed,
+        "s4d",
+        "batch",
+        True,
+        "full_glu",
+        "classification",
+        "tokens",
+        pooling=pooling,
+        **AUTHORS,
     )
     assert "scale" in v["params"]["backbone"]["final_norm"]
     assert "final_norm" in v["batch_stats"]["backbone"]  # a batch norm, as the blocks'
@@ -109,19 +122,17 @@ def test_model_with_the_authors_settings_runs_token_by_token(rel_err, x64, pooli
 
 
 def test_linear_model_and_refusals(rel_err, x64):
-    c = base_config().model
-    c.kind, c.ssm.d_skip = "linear", False
+    c = ModelConfig(kind="linear", ssm=SSMConfig(d_skip=False))
     meta = Meta(12, "real", 3, "sequence_regression", 3)
     model = models.build(c, meta)
     x = jax.random.normal(jax.random.key(3), (2, 12, 3), jnp.float64)
     v = jax.tree.map(lambda a: a.astype(jnp.float64), jax.jit(model.init)(jax.random.key(0), x))
     assert rel_err(RecurrentModel(c, meta, v).run(x), model.apply(v, x)) < 1e-10
-    c.ssm.bidirectional = True
     with pytest.raises(ValueError, match="bidirectional"):
-        RecurrentModel(c, meta, v)
-    c.ssm.bidirectional, c.ssm.sobolev.learnable = False, True
+        RecurrentModel(c.replace(ssm=c.ssm.replace(bidirectional=True)), meta, v)
+    learnable = c.ssm.replace(sobolev=SobolevConfig(learnable=True))
     with pytest.raises(ValueError, match="Sobolev"):
-        RecurrentModel(c, meta, v)
+        RecurrentModel(c.replace(ssm=learnable), meta, v)
 
 
 @pytest.mark.slow
@@ -148,10 +159,19 @@ def test_trained_run_loads_and_runs_recurrently(tmp_path, smoke):
     ],
 )
 def test_block_steps_equal_full_call(rel_err, x64, activation, norm, prenorm, glu_init):
-    ssm = functools.partial(S5, state_size=6, param_dtype=jnp.float64)
-    block = SequenceBlock(
-        ssm, norm=norm, prenorm=prenorm, activation=activation, glu_init=glu_init, dropout=0.3
+    ssm = functools.partial(
+        S5, SSMConfig(kind="s5", state_size=6, init="hippo"), param_dtype=jnp.float64
     )
+    config = ModelConfig(
+        d_model=4,
+        norm=norm,
+        prenorm=prenorm,
+        activation=activation,
+        glu_init=glu_init,
+        dropout=0.3,
+        dense_dtype="float32",
+    )
+    block = SequenceBlock(config, layer=ssm)
     x = jax.random.normal(jax.random.key(4), (2, 24, 4), jnp.float64)
     v = jax.jit(block.init)(jax.random.key(5), x)
     if norm == "batch":  # non-trivial running statistics
@@ -160,10 +180,11 @@ def test_block_steps_equal_full_call(rel_err, x64, activation, norm, prenorm, gl
         v = {**v, **upd}
     v = jax.tree.map(lambda a: a.astype(jnp.float64), v)
     state = block.apply(v, 2, method="initial_state")
+    system = block.apply(v, method="step_system")
     step = jax.jit(functools.partial(block.apply, method="step"))
     ys = []
     for t in range(x.shape[1]):
-        state, y = step(v, state, x[:, t])
+        state, y = step(v, system, state, x[:, t])
         ys.append(y)
     assert rel_err(jnp.stack(ys, 1), jax.jit(block.apply)(v, x)) < 1e-10
 
@@ -178,17 +199,16 @@ def _zeros_like_init(module, *args):
 def test_non_causal_layers_and_heads_are_refused():
     x = jnp.ones((1, 8, 2))
     for layer, match in [
-        (S5(state_size=4, bidirectional=True), "bidirectional"),
-        (S4D(state_size=4, circular=True), "circular"),
-        (S4D(state_size=4, beta=1.0), "Sobolev"),
+        (S5(SSMConfig(kind="s5", state_size=4, bidirectional=True, init="hippo")), "bidirectional"),
+        (S4D(SSMConfig(kind="s4d", state_size=4, circular=True)), "circular"),
+        (S4D(SSMConfig(kind="s4d", state_size=4, sobolev=SobolevConfig(beta=1.0))), "Sobolev"),
     ]:
         v = _zeros_like_init(layer, x)
         with pytest.raises(ValueError, match=match):
             layer.apply(v, 1, method="initial_state")
         with pytest.raises(ValueError, match=match):
-            layer.apply(v, jnp.zeros((1, 2, 2), jnp.complex64), x[:, 0], method="step")
-    c = base_config().model
-    c.n_layers, c.d_model, c.ssm.state_size = 1, 4, 4
+            layer.apply(v, method="step_system")
+    c = ModelConfig(n_layers=1, d_model=4, ssm=SSMConfig(state_size=4))
     meta = Meta(8, "tokens", 5, "retrieval", 2)
     model = models.build(c, meta)
     v = _zeros_like_init(model, *models.example_inputs(meta))

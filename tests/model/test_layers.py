@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
+from freqssm.model.config import SobolevConfig, SSMConfig
 from freqssm.model.layers import S4D, S5
 from freqssm.ssm.sobolev import sobolev_filter
 from freqssm.ssm.system import ssm_system
@@ -14,7 +15,7 @@ from freqssm.ssm.system import ssm_system
 
 def system_of(module, v, H):
     del H
-    s = ssm_system(v["params"], module.step_rescale, module.clip_eigs)
+    s = ssm_system(v["params"], module.config.step_rescale, module.config.clip_eigs)
     return jax.tree.map(np.asarray, s)
 
 
@@ -40,12 +41,16 @@ def test_s5_matches_scipy_simulation(init_apply, rel_err, x64, method, bidirecti
     H, P, L = 3, 8, 48
     u = np.random.default_rng(0).standard_normal((1, L, H))
     m = S5(
-        state_size=P,
-        discretization=method,
-        bidirectional=bidirectional,
+        SSMConfig(
+            kind="s5",
+            state_size=P,
+            discretization=method,
+            bidirectional=bidirectional,
+            dt_min=0.01,
+            dt_max=0.5,
+            init="hippo",
+        ),
         param_dtype=jnp.float64,
-        dt_min=0.01,
-        dt_max=0.5,
     )
     v, y = init_apply(m, jnp.asarray(u))
     s = system_of(m, v, H)
@@ -67,7 +72,8 @@ def test_s4d_conv_matches_scipy_simulation(init_apply, rel_err, x64, bidirection
     H, N, L = 2, 8, 64
     u = np.random.default_rng(1).standard_normal((1, L, H))
     m = S4D(
-        state_size=N, bidirectional=bidirectional, param_dtype=jnp.float64, dt_min=0.01, dt_max=0.5
+        SSMConfig(kind="s4d", state_size=N, bidirectional=bidirectional, dt_min=0.01, dt_max=0.5),
+        param_dtype=jnp.float64,
     )
     v, y = init_apply(m, jnp.asarray(u))
     s = system_of(m, v, H)
@@ -83,17 +89,21 @@ def test_s4d_conv_matches_scipy_simulation(init_apply, rel_err, x64, bidirection
 
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("beta", [0.0, 1.0])
-def test_mode_equivalences(init_apply, rel_err, x64, bidirectional, beta):
+def test_mode_equivalences(init_apply, rel_err, x64, bidirectional, beta, make_layer):
     x = jnp.asarray(np.random.default_rng(2).standard_normal((2, 33, 4)))
     common = dict(bidirectional=bidirectional, beta=beta, param_dtype=jnp.float64)
-    _, ys = init_apply(S5(state_size=8, mode="scan", scan_impl="sequential", **common), x)
-    _, yp = init_apply(S5(state_size=8, mode="scan", scan_impl="parallel", **common), x)
-    _, yc = init_apply(S5(state_size=8, mode="conv", **common), x)
+    _, ys = init_apply(
+        make_layer(S5, state_size=8, mode="scan", scan_impl="sequential", **common), x
+    )
+    _, yp = init_apply(make_layer(S5, state_size=8, mode="scan", scan_impl="parallel", **common), x)
+    _, yc = init_apply(make_layer(S5, state_size=8, mode="conv", **common), x)
     assert rel_err(yp, ys) < 1e-10 and rel_err(yc, ys) < 1e-10
     if beta == 0.0:  # S4D filters only in conv mode
-        _, kc = init_apply(S4D(state_size=8, mode="conv", **common), x)
+        _, kc = init_apply(make_layer(S4D, state_size=8, mode="conv", **common), x)
         for impl in ("sequential", "parallel"):
-            _, ks = init_apply(S4D(state_size=8, mode="scan", scan_impl=impl, **common), x)
+            _, ks = init_apply(
+                make_layer(S4D, state_size=8, mode="scan", scan_impl=impl, **common), x
+            )
             assert rel_err(kc, ks) < 1e-10
 
 
@@ -101,7 +111,7 @@ def test_conjugate_symmetry_equals_full_state_computation(init_apply, rel_err, x
     """The stored half with 2 Re(·) equals the explicit full complex state of both conjugates."""
     H, L = 3, 40
     x = np.random.default_rng(3).standard_normal((1, L, H))
-    m = S5(state_size=8, param_dtype=jnp.float64)
+    m = S5(SSMConfig(kind="s5", state_size=8, init="hippo"), param_dtype=jnp.float64)
     v, y = init_apply(m, jnp.asarray(x))
     s = system_of(m, v, H)
     lam = np.concatenate([s["Lambda"], s["Lambda"].conj()])
@@ -122,10 +132,10 @@ def test_conjugate_symmetry_equals_full_state_computation(init_apply, rel_err, x
 
 
 @pytest.mark.parametrize("cls", [S5, S4D])
-def test_alpha_changes_only_the_imaginary_parts_of_the_layer(jit_init, cls):
+def test_alpha_changes_only_the_imaginary_parts_of_the_layer(jit_init, cls, make_layer):
     x = jnp.ones((1, 16, 4))
-    v1 = jit_init(cls(state_size=8, alpha=1.0), x)["params"]
-    v3 = jit_init(cls(state_size=8, alpha=3.0), x)["params"]
+    v1 = jit_init(make_layer(cls, state_size=8, alpha=1.0), x)["params"]
+    v3 = jit_init(make_layer(cls, state_size=8, alpha=3.0), x)["params"]
     for name in v1:
         if name == "Lambda_im":
             assert np.allclose(v3[name], 3.0 * v1[name], rtol=1e-6)
@@ -151,39 +161,43 @@ def _s4d_fused_reference(s, x, beta, c=None):
 
 
 @pytest.mark.parametrize("cls", [S5, S4D])
-def test_sobolev_in_layers(jit_init, init_apply, rel_err, x64, cls):
+def test_sobolev_in_layers(jit_init, init_apply, rel_err, x64, cls, make_layer):
     x = np.random.default_rng(4).standard_normal((2, 32, 3))
     kw = dict(state_size=8, param_dtype=jnp.float64)
-    v, y0 = init_apply(cls(**kw), jnp.asarray(x))  # fixed beta = 0: the filter is skipped
-    _, y_learn0 = init_apply(cls(beta_learnable=True, **kw), jnp.asarray(x))
+    v, y0 = init_apply(
+        make_layer(cls, **kw), jnp.asarray(x)
+    )  # fixed beta = 0: the filter is skipped
+    _, y_learn0 = init_apply(make_layer(cls, beta_learnable=True, **kw), jnp.asarray(x))
     assert rel_err(y_learn0, y0) < 1e-12
     for beta, c in ((1.0, None), (-1.0, 10.0)):
-        _, y1 = init_apply(cls(beta=beta, sobolev_c=c, **kw), jnp.asarray(x))
+        _, y1 = init_apply(make_layer(cls, beta=beta, sobolev_c=c, **kw), jnp.asarray(x))
         if cls is S5:  # the unfiltered SSM path, zero-padded and filtered, plus the D skip
             D = v["params"]["D"]
             ref = sobolev_filter(y0 - D * x, beta, c) + D * x
         else:
-            ref = _s4d_fused_reference(system_of(cls(**kw), v, 3), x, beta, c)
+            ref = _s4d_fused_reference(system_of(make_layer(cls, **kw), v, 3), x, beta, c)
         assert rel_err(y1, ref) < 1e-10
         assert rel_err(y1, y0) > 1e-3
     # the learnable exponent receives a gradient
-    m = cls(beta_learnable=True, beta=0.5, **kw)
+    m = make_layer(cls, beta_learnable=True, beta=0.5, **kw)
     v = jit_init(m, x)
     g = jax.jit(jax.grad(lambda p: jnp.sum(m.apply({"params": p}, x) ** 2)))(v["params"])
     assert g["sobolev_beta"].shape == (3,)
     assert np.all(np.abs(g["sobolev_beta"]) > 0)
     if cls is S4D:
         with pytest.raises(ValueError, match="conv"):
-            jit_init(S4D(mode="scan", beta=1.0, **kw), x)
+            jit_init(make_layer(S4D, mode="scan", beta=1.0, **kw), x)
 
 
 def test_step_rescale_and_clip_eigs(init_apply, rel_err, x64):
     x = jnp.asarray(np.random.default_rng(5).standard_normal((1, 20, 3)))
-    m = S4D(state_size=8, step_rescale=2.0, param_dtype=jnp.float64)
+    m = S4D(SSMConfig(kind="s4d", state_size=8, step_rescale=2.0), param_dtype=jnp.float64)
     v, y2 = init_apply(m, x)
     p = dict(v["params"])
     p["log_dt"] = p["log_dt"] + np.log(2.0)
-    y_ref = S4D(state_size=8, param_dtype=jnp.float64).apply({"params": p}, x)
+    y_ref = S4D(SSMConfig(kind="s4d", state_size=8), param_dtype=jnp.float64).apply(
+        {"params": p}, x
+    )
     assert rel_err(y2, y_ref) < 1e-12
     p = dict(v["params"])
     p["Lambda_re"] = jnp.full_like(p["Lambda_re"], 0.5)  # unstable if not clipped
@@ -192,27 +206,31 @@ def test_step_rescale_and_clip_eigs(init_apply, rel_err, x64):
 
 
 @pytest.mark.parametrize("cls,mode", [(S5, "scan"), (S5, "conv"), (S4D, "conv"), (S4D, "scan")])
-def test_shapes_dtypes_and_jit(jit_init, cls, mode):
+def test_shapes_dtypes_and_jit(jit_init, cls, mode, make_layer):
     x = jnp.ones((2, 24, 6), jnp.float32)
-    m = cls(
-        state_size=8, mode=mode, bidirectional=True, beta_learnable=(cls, mode) != (S4D, "scan")
+    m = make_layer(
+        cls,
+        state_size=8,
+        mode=mode,
+        bidirectional=True,
+        beta_learnable=(cls, mode) != (S4D, "scan"),
     )
     v = jax.jit(m.init)(jax.random.key(0), x)
     y = jax.jit(m.apply)(v, x)
     assert y.shape == x.shape and y.dtype == jnp.float32
     assert all(p.dtype == jnp.float32 for p in jax.tree.leaves(v))
     with pytest.raises(ValueError, match="mode"):
-        jit_init(cls(state_size=8, mode="fft"), x)
+        jit_init(make_layer(cls, state_size=8, mode="fft"), x)
 
 
 @pytest.mark.parametrize("cls", [S5, S4D])
-def test_without_d_skip_the_layer_is_the_pure_ssm_path(jit_init, init_apply, cls):
+def test_without_d_skip_the_layer_is_the_pure_ssm_path(jit_init, init_apply, cls, make_layer):
     x = jax.random.normal(jax.random.key(1), (2, 16, 3))
-    v, y = init_apply(cls(state_size=8), x)
-    v0 = jit_init(cls(state_size=8, d_skip=False), x)
+    v, y = init_apply(make_layer(cls, state_size=8), x)
+    v0 = jit_init(make_layer(cls, state_size=8, d_skip=False), x)
     assert "D" not in v0["params"]
     params = {k: p for k, p in v["params"].items() if k != "D"}
-    y0 = cls(state_size=8, d_skip=False).apply({"params": params}, x)
+    y0 = make_layer(cls, state_size=8, d_skip=False).apply({"params": params}, x)
     assert np.allclose(y0, y - v["params"]["D"] * x, atol=1e-5)
     assert np.all(np.asarray(ssm_system(v0["params"])["D"]) == 0)
 
@@ -251,10 +269,13 @@ def _kernels(s, L, kind):
 
 @pytest.mark.parametrize("strict", [True, False])
 @pytest.mark.parametrize("cls,mode", [(S4D, "conv"), (S4D, "scan"), (S5, "scan"), (S5, "conv")])
-def test_bidirectional_kernel_equals_direct_double_sum(init_apply, rel_err, x64, cls, mode, strict):
+def test_bidirectional_kernel_equals_direct_double_sum(
+    init_apply, rel_err, x64, cls, mode, strict, make_layer
+):
     H, L = 3, 17
     u = np.random.default_rng(11).standard_normal((2, L, H))
-    m = cls(
+    m = make_layer(
+        cls,
         state_size=8,
         mode=mode,
         bidirectional=True,
@@ -283,11 +304,13 @@ def test_strict_two_sided_kernel_matches_the_authors_padding(x64):
     assert np.array_equal(k, ref)
 
 
-def test_shared_eigenvalues_equal_a_per_feature_layer_with_copies(jit_init, rel_err, x64):
+def test_shared_eigenvalues_equal_a_per_feature_layer_with_copies(
+    jit_init, rel_err, x64, make_layer
+):
     H, G, L = 6, 2, 24
     u = jnp.asarray(np.random.default_rng(13).standard_normal((2, L, H)))
     kw = dict(state_size=8, bidirectional=True, beta=0.5, param_dtype=jnp.float64)
-    shared = S4D(n_ssm=G, **kw)
+    shared = make_layer(S4D, n_ssm=G, **kw)
     v = jit_init(shared, u)["params"]
     assert v["Lambda_im"].shape == (G, 4) and v["Lambda_re"].shape == (G, 4)
     rng = np.random.default_rng(14)  # make the two sets differ, so the feature -> set map matters
@@ -298,22 +321,24 @@ def test_shared_eigenvalues_equal_a_per_feature_layer_with_copies(jit_init, rel_
     per_feature = dict(p)
     for name in ("Lambda_re", "Lambda_im"):  # feature h uses set h mod G (S4's repeat)
         per_feature[name] = np.stack([p[name][h % G] for h in range(H)])
-    y_ref = S4D(**kw).apply({"params": per_feature}, u)
+    y_ref = make_layer(S4D, **kw).apply({"params": per_feature}, u)
     assert rel_err(y, y_ref) < 1e-12
     wrong = dict(per_feature)  # the other natural layout (blocks of H/G features) differs
     for name in ("Lambda_re", "Lambda_im"):
         wrong[name] = np.stack([p[name][h // (H // G)] for h in range(H)])
-    assert rel_err(S4D(**kw).apply({"params": wrong}, u), y_ref) > 1e-3
+    assert rel_err(make_layer(S4D, **kw).apply({"params": wrong}, u), y_ref) > 1e-3
     with pytest.raises(ValueError, match="n_ssm"):
-        jit_init(S4D(n_ssm=4, **kw), u)
+        jit_init(make_layer(S4D, n_ssm=4, **kw), u)
 
 
 @pytest.mark.parametrize("cls", [S5, S4D])
-def test_exp_and_softplus_parameterizations_equal_the_current_ones(jit_init, rel_err, x64, cls):
+def test_exp_and_softplus_parameterizations_equal_the_current_ones(
+    jit_init, rel_err, x64, cls, make_layer
+):
     x = jnp.asarray(np.random.default_rng(15).standard_normal((2, 20, 3)))
     kw = dict(state_size=8, bidirectional=True, param_dtype=jnp.float64)
-    v = jit_init(cls(**kw), x)
-    new = cls(real_transform="exp", dt_transform="softplus", **kw)
+    v = jit_init(make_layer(cls, **kw), x)
+    new = make_layer(cls, real_transform="exp", dt_transform="softplus", **kw)
     p_new = jit_init(new, x)["params"]
     assert {"Lambda_re_log", "dt_raw"} <= set(p_new) and not {"Lambda_re", "log_dt"} & set(p_new)
     p = dict(v["params"])
@@ -324,28 +349,31 @@ def test_exp_and_softplus_parameterizations_equal_the_current_ones(jit_init, rel
     q["Lambda_re_log"] = np.log(-p["Lambda_re"])
     dt = np.exp(p["log_dt"])
     q["dt_raw"] = np.log(np.expm1(dt))  # softplus⁻¹
-    y_old = cls(**kw).apply({"params": p}, x)
+    y_old = make_layer(cls, **kw).apply({"params": p}, x)
     y_new = new.apply({"params": q}, x)
     assert rel_err(y_new, y_old) < 1e-12
     # at initialization both parameterizations start from the same system
-    s_old, s_new = system_of(cls(**kw), v, 3), ssm_system(p_new)
+    s_old, s_new = system_of(make_layer(cls, **kw), v, 3), ssm_system(p_new)
     assert rel_err(s_new["Lambda"], s_old["Lambda"]) < 1e-6
     assert np.all(np.asarray(s_new["dt"]) >= 1e-3 * (1 - 1e-9))
     assert np.all(np.asarray(s_new["dt"]) <= 1e-1 * (1 + 1e-9))
 
 
-def test_s4d_without_b_parameter_has_b_fixed_at_one(jit_init, rel_err, x64):
+def test_s4d_without_b_parameter_has_b_fixed_at_one(jit_init, rel_err, x64, make_layer):
     x = jnp.asarray(np.random.default_rng(17).standard_normal((2, 20, 3)))
     kw = dict(state_size=8, bidirectional=True, param_dtype=jnp.float64)
-    no_b = S4D(train_b=False, **kw)
+    no_b = make_layer(S4D, train_b=False, **kw)
     p = jit_init(no_b, x)["params"]
     assert "B" not in p
     with_b = dict(p)
     with_b["B"] = np.stack([np.ones((3, 4)), np.zeros((3, 4))], axis=-1)
-    assert rel_err(no_b.apply({"params": p}, x), S4D(**kw).apply({"params": with_b}, x)) < 1e-14
+    assert (
+        rel_err(no_b.apply({"params": p}, x), make_layer(S4D, **kw).apply({"params": with_b}, x))
+        < 1e-14
+    )
     with_b["B"] = with_b["B"] * 2.0  # a trained B = 2 doubles the SSM path (D u aside)
     Du = p["D"] * x
-    y2 = S4D(**kw).apply({"params": with_b}, x) - Du
+    y2 = make_layer(S4D, **kw).apply({"params": with_b}, x) - Du
     assert rel_err(y2, 2.0 * (no_b.apply({"params": p}, x) - Du)) < 1e-12
 
 
@@ -370,13 +398,13 @@ def test_s5_b_and_c_init_variances():
         s5_BC(key, V, P // 2, H, 1, jnp.float32, "xavier")
 
 
-def test_authors_denoising_modes_and_c_scaling(jit_init, x64):
+def test_authors_denoising_modes_and_c_scaling(jit_init, x64, make_layer):
     import math
 
     x = jnp.asarray(np.random.default_rng(18).standard_normal((1, 16, 3)))
     kw = dict(state_size=16, alpha=2.0, param_dtype=jnp.float64)
-    plain = jit_init(S4D(**kw), x)["params"]
-    m = S4D(real_init=-3.0, integrator_re=-math.exp(-5), c_imag_scale=1e-3, **kw)
+    plain = jit_init(make_layer(S4D, **kw), x)["params"]
+    m = make_layer(S4D, real_init=-3.0, integrator_re=-math.exp(-5), c_imag_scale=1e-3, **kw)
     p = jit_init(m, x)["params"]
     lam = np.asarray(ssm_system(p)["Lambda"])
     np.testing.assert_array_equal(lam[:, 0], -math.exp(-5) + 0j)  # the integrator
@@ -391,7 +419,9 @@ def test_authors_denoising_modes_and_c_scaling(jit_init, x64):
         rtol=1e-12,
     )
     assert np.all(np.asarray(p["C"])[..., 0, :] == 0)
-    off = jit_init(S4D(state_size=16, imag_offset=1.3, param_dtype=jnp.float64), x)
+    off = jit_init(
+        S4D(SSMConfig(kind="s4d", state_size=16, imag_offset=1.3), param_dtype=jnp.float64), x
+    )
     np.testing.assert_allclose(
         off["params"]["Lambda_im"][0], np.pi * (np.arange(8) + 1.3), rtol=1e-12
     )
@@ -401,8 +431,17 @@ def test_authors_denoising_modes_and_c_scaling(jit_init, x64):
 def test_circular_convolution_equals_the_circular_sum(jit_init, init_apply, rel_err, x64, beta):
     H, L, c = 2, 24, 10.0
     u = np.random.default_rng(19).standard_normal((2, L, H))
-    m = S4D(state_size=8, circular=True, beta=beta, sobolev_c=c, dt_min=0.05, dt_max=0.3,
-            param_dtype=jnp.float64)  # fmt: skip
+    m = S4D(
+        SSMConfig(
+            kind="s4d",
+            state_size=8,
+            circular=True,
+            dt_min=0.05,
+            dt_max=0.3,
+            sobolev=SobolevConfig(beta=beta, c=c),
+        ),
+        param_dtype=jnp.float64,
+    )
     v, y = init_apply(m, jnp.asarray(u))
     s = system_of(m, v, H)
     lam_bar = np.exp(s["Lambda"] * s["dt"][:, None])
@@ -417,4 +456,4 @@ def test_circular_convolution_equals_the_circular_sum(jit_init, init_apply, rel_
         ref = np.fft.irfft(np.fft.rfft(ref, axis=1) * w[:, None], n=L, axis=1)
     assert rel_err(y, ref + s["D"] * u) < 1e-10
     with pytest.raises(ValueError, match="circular"):
-        jit_init(S4D(state_size=8, circular=True, bidirectional=True), u)
+        jit_init(S4D(SSMConfig(kind="s4d", state_size=8, circular=True, bidirectional=True)), u)

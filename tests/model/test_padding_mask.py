@@ -17,7 +17,9 @@ import pytest
 
 from freqssm.data.base import Meta
 from freqssm.model import models
+from freqssm.model.config import ModelConfig
 from freqssm.model.infer import RecurrentModel
+from freqssm.settings import from_dict
 
 VOCAB, B, L = 20, 3, 24
 LENGTHS = np.array([7, 24, 15])  # one row without padding
@@ -45,10 +47,16 @@ def _model_config(
     m.n_layers, m.d_model = 2, 8
     m.ssm.kind, m.ssm.state_size = kind, 8
     m.ssm.sobolev.beta, m.ssm.sobolev.c = beta, c
-    if kind == "s5":
+    if kind == "s5":  # the S4D-only settings of the ListOps config back to their defaults
         m.ssm.n_ssm = None
+        m.ssm.train_b = True
         m.ssm.init = "hippo"
     return m
+
+
+def typed(m) -> ModelConfig:
+    """The edited ``model`` ConfigDict section as the model takes it."""
+    return from_dict(ModelConfig, m.to_dict(), "model")
 
 
 def _tokens(key: int, shape: tuple[int, ...]) -> np.ndarray:
@@ -57,7 +65,7 @@ def _tokens(key: int, shape: tuple[int, ...]) -> np.ndarray:
 
 def _build(m, output_kind: str = "classification", n_out: int = 10):
     """Model and float64 variables with non-trivial batch-norm running statistics."""
-    model = models.build(m, Meta(L, "tokens", VOCAB, output_kind, n_out))
+    model = models.build(typed(m), Meta(L, "tokens", VOCAB, output_kind, n_out))
     if output_kind == "retrieval":
         x, lens = _tokens(1, (B, 2, L)), np.stack([LENGTHS, LENGTHS[::-1]], 1)
     else:
@@ -166,7 +174,7 @@ def test_doubling_the_padded_length(x64, model_config, pooling):
         m = model_config(mask, beta=beta, c=c)
         m.pooling = pooling
         model, v = _build(m)
-        long_model = models.build(m, Meta(2 * L, "tokens", VOCAB, "classification", 10))
+        long_model = models.build(typed(m), Meta(2 * L, "tokens", VOCAB, "classification", 10))
         lg0, in0 = _outputs(model, v, short, LENGTHS)
         lg1, in1 = _outputs(long_model, v, long, LENGTHS)
         return rel(lg1, lg0), _real_max_rel(in1, in0, LENGTHS)
@@ -203,7 +211,7 @@ def test_recurrent_step_is_unaffected(x64, model_config):
     m.pooling = "mean"
     model, v = _build(m)
     x = _tokens(3, (B, L))
-    rec = RecurrentModel(m, model.meta, v).run(jnp.asarray(x))
+    rec = RecurrentModel(typed(m), model.meta, v).run(jnp.asarray(x))
     full = jax.jit(functools.partial(model.apply, train=False))
     for t in (5, L):
         assert rel(rec[:, t - 1], full(v, x[:, :t], jnp.full(B, t))) < 1e-10

@@ -8,7 +8,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 from freqssm import data as data_lib  # noqa: E402
-from freqssm.config import validate  # noqa: E402
+from freqssm.config import from_config_dict  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -20,7 +20,7 @@ def test_cases_build_the_intended_runs(script, case, name, L, width):
     loop_bench = script("loop_bench")
     base = loop_bench.case_config(case, quick=False)
     cfg = loop_bench.gpu_check.for_timing(base, k=8, prefetch=2, interval=40, intervals=5)
-    validate(cfg)
+    from_config_dict(cfg)
     assert cfg.data.name == name and cfg.model.d_model == width
     assert (cfg.train.steps, cfg.train.log_every, cfg.train.eval_every) == (200, 40, 200)
     assert (cfg.train.steps_per_call, cfg.train.prefetch) == (8, 2)

@@ -19,17 +19,18 @@ def _fake_run(root, name, predict, case, alpha, beta):
     import shutil
 
     cfg = case.cfg()
-    cfg.model.ssm.alpha, cfg.model.ssm.sobolev.beta = alpha, beta
+    ssm = cfg.model.ssm.replace(alpha=alpha, sobolev=cfg.model.ssm.sobolev.replace(beta=beta))
+    cfg = cfg.replace(model=cfg.model.replace(ssm=ssm))
     wd = root / name
     if predict not in _EVALUATED:
-        _EVALUATED[predict] = (evaluate(cfg, predict, case.dataset, wd), wd)
+        _EVALUATED[predict] = (evaluate(cfg.data, cfg.model.ssm, predict, case.dataset, wd), wd)
     else:
         task, src = _EVALUATED[predict]
         shutil.copytree(src, wd, dirs_exist_ok=True)
     task = _EVALUATED[predict][0]
     (wd / "results.json").write_text(json.dumps({"task": task}))
     (wd / "config.json").write_text(
-        json.dumps({**cfg.to_dict(), "optim": {"lr": 0.03}, "train": {"steps": 3000}})
+        json.dumps({**cfg.as_dict(), "optim": {"lr": 0.03}, "train": {"steps": 3000}})
     )
 
 

@@ -44,12 +44,8 @@ def test_force_with_a_changed_model_touches_nothing(folder_bytes, tmp_path, smok
 def _interrupted_run(wd, smoke, **overrides):
     """A 4-step smoke run in ``wd`` with checkpoints at 2 and 4, as if killed before its
     results were written (a rerun would resume it); returns its config."""
-    cfg = smoke(**{"train.steps": 4, "train.eval_every": 4, "train.checkpoint_every": 2})
-    for k, v in overrides.items():
-        node, last = cfg, k.split(".")
-        for part in last[:-1]:
-            node = node[part]
-        node[last[-1]] = v
+    steps = {"train.steps": 4, "train.eval_every": 4, "train.checkpoint_every": 2}
+    cfg = smoke(**steps, **overrides)
     train_and_evaluate(cfg, wd)
     (wd / "results.json").unlink()
     return cfg
@@ -63,13 +59,13 @@ def _console_lines(stderr: str) -> list[str]:
 
 REFUSE_20 = """
 import json, sys
-import ml_collections
+from freqssm.config import from_config_dict
 from freqssm.errors import ConfigError
 from freqssm.train.cli import quiet_background_failures
 from freqssm.train.loop import train_and_evaluate
 
 quiet_background_failures()  # as the CLI does
-cfg = ml_collections.ConfigDict(json.loads(open(sys.argv[1]).read()))
+cfg = from_config_dict(json.loads(open(sys.argv[1]).read()))
 for _ in range(20):
     try:
         train_and_evaluate(cfg, sys.argv[2])
@@ -84,8 +80,8 @@ def test_a_refused_restore_is_one_line_every_time(folder_bytes, tmp_path, smoke)
     wd = tmp_path / "run"
     cfg = _interrupted_run(wd, smoke)
     before = folder_bytes(wd)
-    cfg.model.d_model, cfg.train.resume = 8, "force"
-    (tmp_path / "cfg.json").write_text(cfg.to_json())
+    cfg = cfg.updated({"model.d_model": 8, "train.resume": "force"})
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg.as_dict()))
     env = dict(os.environ, WANDB_MODE="disabled")
     # a guard against a hung run, not a timing: the 20 refusals take seconds
     proc = subprocess.run(
@@ -107,7 +103,7 @@ def test_a_refused_restore_is_one_line_every_time(folder_bytes, tmp_path, smoke)
 def test_a_refused_restore_leaves_no_unraisable_exception(tmp_path, monkeypatch, smoke):
     wd = tmp_path / "run"
     cfg = _interrupted_run(wd, smoke)
-    cfg.model.d_model, cfg.train.resume = 8, "force"
+    cfg = cfg.updated({"model.d_model": 8, "train.resume": "force"})
     seen = []
     monkeypatch.setattr(sys, "unraisablehook", seen.append)
     for _ in range(5):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from freqssm.config import base_config
+from freqssm.train.metric_log import WandbConfig
 
 REPO = Path(__file__).resolve().parents[2]
 WAVES = str(REPO / "configs" / "waves.py")
@@ -25,9 +25,7 @@ def test_wandb_banner_is_off_unless_asked_for(tmp_path, monkeypatch, quiet):
         raise RuntimeError("stop here")  # RunLogger carries on with local logs
 
     monkeypatch.setattr(wandb, "init", fake_init)
-    cfg = base_config()
-    cfg.log.wandb.mode, cfg.log.wandb.quiet = "offline", quiet
-    RunLogger(tmp_path, cfg).close()
+    RunLogger(tmp_path, WandbConfig(mode="offline", quiet=quiet), {}).close()
     assert seen["settings"].silent is quiet
 
 
@@ -54,9 +52,8 @@ def test_wandb_charts_use_the_training_step_and_carry_tags(tmp_path, monkeypatch
 
     runs = []
     monkeypatch.setattr(wandb, "init", lambda **kw: runs.append(FakeRun(**kw)) or runs[-1])
-    cfg = base_config()
-    cfg.log.wandb.mode, cfg.log.wandb.tags = "offline", "sweep=runs/s, alpha=2,,"
-    logger = RunLogger(tmp_path, cfg)
+    cfg = WandbConfig(mode="offline", tags="sweep=runs/s, alpha=2,,")
+    logger = RunLogger(tmp_path, cfg, {})
     logger.log(7, {"train/loss": 0.5})
     logger.log(9, {"train/loss": 0.4})  # after the checkpoint a resume starts from
     logger.close()
@@ -66,7 +63,7 @@ def test_wandb_charts_use_the_training_step_and_carry_tags(tmp_path, monkeypatch
     assert run.logged == [{"train/loss": 0.5, "step": 7}, {"train/loss": 0.4, "step": 9}]
     # a resumed run continues the same wandb run (its id is kept in the workdir) and sends every
     # local record up to its checkpoint again (what a killed process had not flushed)
-    RunLogger(tmp_path, cfg, resume_step=7).close()
+    RunLogger(tmp_path, cfg, {}, resume_step=7).close()
     assert runs[1].kw["id"] == "abc123" and runs[1].kw["resume"] == "allow"
     assert runs[1].logged == [{"step": 7, "train/loss": 0.5}]
 
@@ -107,13 +104,12 @@ def test_resumed_offline_wandb_folder_holds_the_whole_history(tmp_path):
     all folders oldest first (a later sync of the same id replaces the history), gives the run."""
     from freqssm.train.metric_log import RunLogger
 
-    cfg = base_config()
-    cfg.log.wandb.mode = "offline"
-    first = RunLogger(tmp_path, cfg)
+    cfg = WandbConfig(mode="offline")
+    first = RunLogger(tmp_path, cfg, {})
     for step in range(1, 11):
         first.log(step, {"train/loss": 1.0 / step})
     first.close()
-    resumed = RunLogger(tmp_path, cfg, resume_step=6)  # killed after the checkpoint at step 6
+    resumed = RunLogger(tmp_path, cfg, {}, resume_step=6)  # killed after the checkpoint at step 6
     for step in range(7, 13):
         resumed.log(step, {"train/loss": 1.0 / step})
     resumed.close()

@@ -26,6 +26,15 @@ def test_load_run_gives_the_saved_outputs(tmp_path):
         train=False,
     )
     assert cfg.train.steps == 6 and meta.n_outputs == 3
+    # its config.json, written before the typed configs, reads back through the same conversion
+    # as a new config, to the values it was written with
+    from freqssm.config import from_config_dict
+
+    written = json.loads((wd / "config.json").read_text())
+    assert isinstance(cfg, type(from_config_dict({})))
+    assert json.loads(json.dumps(cfg.as_dict())) == {
+        k: v for k, v in written.items() if not k.startswith("_")
+    }
     np.testing.assert_allclose(np.asarray(out), saved["outputs"], rtol=1e-5, atol=1e-6)
 
 

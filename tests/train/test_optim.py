@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from freqssm import data as data_lib
-from freqssm.config import base_config
 from freqssm.errors import ConfigError
 from freqssm.model import models
 from freqssm.train import optim
+from freqssm.train.optim import OptimConfig
 
 # --- optimizer groups -----------------------------------------------------------------------
 
@@ -52,11 +52,9 @@ def test_every_parameter_lands_in_its_group(ssm_kind, smoke):
 
 
 def test_groups_get_their_learning_rate_and_decay(smoke):
-    cfg, params = _params(smoke)
-    cfg.optim.lr, cfg.optim.ssm_lr, cfg.optim.sobolev_lr = 1e-3, 1e-2, 1e-1
-    cfg.optim.dt_lr = 3e-2
-    cfg.optim.weight_decay, cfg.optim.warmup_steps = 0.5, 0
-    tx = optim.build(cfg.optim, params, total_steps=1000)
+    _, params = _params(smoke)
+    o = OptimConfig(lr=1e-3, ssm_lr=1e-2, sobolev_lr=1e-1, dt_lr=3e-2, weight_decay=0.5)
+    tx = optim.build(o, params, total_steps=1000)
     state = tx.init(params)
     # Adam's first step moves each parameter by exactly lr·sign(grad) (plus decay where applied)
     grads = jax.tree.map(jnp.ones_like, params)
@@ -74,12 +72,12 @@ def test_groups_get_their_learning_rate_and_decay(smoke):
 def test_dt_lr_none_is_the_global_lr_and_decay_scope_all_decays_norms_and_biases(smoke):
     from flax import traverse_util
 
-    cfg, params = _params(smoke)
-    cfg.optim.lr, cfg.optim.ssm_lr, cfg.optim.dt_lr, cfg.optim.sobolev_lr = 1e-3, 1e-2, None, 0.1
-    cfg.optim.weight_decay, cfg.optim.warmup_steps = 0.5, 0
+    _, params = _params(smoke)
     for scope in ("weights", "all"):
-        cfg.optim.decay_scope = scope
-        tx = optim.build(cfg.optim, params, total_steps=1000)
+        o = OptimConfig(
+            lr=1e-3, ssm_lr=1e-2, dt_lr=None, sobolev_lr=0.1, weight_decay=0.5, decay_scope=scope
+        )
+        tx = optim.build(o, params, total_steps=1000)
         ones = jax.tree.map(jnp.ones_like, params)
         zeros = jax.tree.map(jnp.zeros_like, params)
         moved_lr = traverse_util.flatten_dict(tx.update(ones, tx.init(zeros), zeros)[0])
@@ -94,32 +92,40 @@ def test_dt_lr_none_is_the_global_lr_and_decay_scope_all_decays_norms_and_biases
             )
             want = -lr * 0.5 if decayed else 0.0
             np.testing.assert_allclose(moved_wd[path], want, rtol=1e-4, err_msg=str(path))
-        assert optim.learning_rates(cfg.optim, 1000, 0)["lr_dt"] == pytest.approx(1e-3)
+        assert optim.learning_rates(o, 1000, 0)["lr_dt"] == pytest.approx(1e-3)
 
 
 def test_frozen_parameters_do_not_move_and_unknown_names_fail(smoke):
     from flax import traverse_util
 
-    cfg, params = _params(smoke)
-    cfg.optim.frozen = ("Lambda_re", "log_dt")
-    cfg.optim.warmup_steps = 0  # so that the first update is not zero for every group
-    tx = optim.build(cfg.optim, params, total_steps=100)
+    _, params = _params(smoke)
+    # warmup 0 (the default): the first update is not zero for any group
+    o = OptimConfig(frozen=("Lambda_re", "log_dt"))
+    tx = optim.build(o, params, total_steps=100)
     grads = jax.tree.map(jnp.ones_like, params)
     upd, _ = tx.update(grads, tx.init(params), params)
     moved = {path[-1] for path, u in traverse_util.flatten_dict(upd).items() if np.any(u != 0)}
     assert "Lambda_re" not in moved and "log_dt" not in moved
     assert {"Lambda_im", "B", "C"} <= moved
-    sizes = optim.group_sizes(params, optim.frozen_names(cfg.optim))
+    sizes = optim.group_sizes(params, frozenset(o.frozen))
     assert sizes["frozen"] > 0
-    cfg.optim.frozen = ("Lambda_typo",)
     with pytest.raises(ConfigError, match="Lambda_typo"):
-        optim.build(cfg.optim, params, total_steps=100)
+        optim.build(OptimConfig(frozen=("Lambda_typo",)), params, total_steps=100)
+
+
+def test_a_parameter_without_a_declared_group_is_refused(smoke):
+    """A new parameter name must be given its group (freqssm/model/params.py), not fall into
+    weight decay; every parameter of the smoke model has one."""
+    _, params = _params(smoke)
+    optim.labels(params)
+    with pytest.raises(KeyError, match=r"block0/ssm/Lambda_new.*PARAM_GROUPS"):
+        optim.label_of(("backbone", "block0", "ssm", "Lambda_new"))
+    with pytest.raises(KeyError, match="Lambda_new"):
+        optim.build(OptimConfig(), {**params, "Lambda_new": params["head"]["bias"]}, 10)
 
 
 def test_schedule_warmup_then_cosine():
-    cfg = base_config()
-    cfg.optim.warmup_steps, cfg.optim.end_lr_factor = 10, 0.1
-    s = optim.schedule(2.0, cfg.optim, 110)
+    s = optim.schedule(2.0, OptimConfig(warmup_steps=10, end_lr_factor=0.1), 110)
     assert float(s(0)) == 0.0 and abs(float(s(5)) - 1.0) < 1e-6 and abs(float(s(10)) - 2.0) < 1e-6
     mid = 0.2 + (2.0 - 0.2) * 0.5 * (1 + np.cos(np.pi * 0.5))
     assert abs(float(s(60)) - mid) < 1e-5 and abs(float(s(110)) - 0.2) < 1e-6

@@ -58,7 +58,7 @@ def test_a_failed_metrics_rewrite_on_resume_loses_no_record(tmp_path, monkeypatc
     monkeypatch.setattr(builtins, "open", failing_open)
     monkeypatch.setattr(io, "open", failing_open)
     with pytest.raises(OSError):
-        RunLogger(tmp_path, smoke(), resume_step=1500)
+        RunLogger(tmp_path, smoke().log.wandb, {}, resume_step=1500)
     monkeypatch.undo()
     assert path.read_text() == "".join(lines)
     assert not [p for p in tmp_path.iterdir() if p.name != "metrics.jsonl"]  # no temp left

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from freqssm.data.base import Batch, Meta, data_root, options, tfds_prepare_hint
+from freqssm.data.config import DataConfig
 from freqssm.errors import DataError
 
 LRA_URL = "https://storage.googleapis.com/long-range-arena/lra_release.gz"
@@ -20,12 +21,24 @@ BYTE_EOS, BYTE_OFFSET = 1, 2  # byte b -> id b + 2
 BYTE_VOCAB_SIZE = 256 + BYTE_OFFSET
 SPLITS = ("train", "val", "test")
 COMMON_DEFAULTS: dict[str, Any] = {"split_seed": 42}  # held-out splits and max_examples subsets
+# the image tasks' length is the image's: ``seq_len`` may be given (the shared LRA smoke variant
+# sets it for every task) but must be None or that length (:func:`check_image_length`)
+IMAGE_DEFAULTS: dict[str, Any] = {**COMMON_DEFAULTS, "seq_len": None}
+
+
+def check_image_length(given: Any, length: int) -> None:
+    """Refuse a ``data.seq_len`` other than None and the image task's own length."""
+    if given is not None and int(given) != length:
+        raise DataError(
+            f"data.seq_len={given}: the images of this task are {length} pixels long; "
+            "leave it unset (None)"
+        )
 
 
 # ----------------------------------------------------------------------------- config helpers
 
 
-def lra_options(cfg: Any, defaults: Mapping[str, Any]) -> dict[str, Any]:
+def lra_options(cfg: DataConfig, defaults: Mapping[str, Any]) -> dict[str, Any]:
     """:func:`~freqssm.data.base.options` of a task's ``DEFAULTS`` (which include
     :data:`COMMON_DEFAULTS`), with ``root`` resolved (:func:`~freqssm.data.base.data_root`) and
     ``max_examples`` checked."""
@@ -43,8 +56,8 @@ def _seq_len(value: Any, default: int) -> int:
     return seq_len
 
 
-def _max_examples(cfg: Any) -> int | None:
-    k = cfg.get("max_examples", None)
+def _max_examples(cfg: DataConfig) -> int | None:
+    k = cfg.max_examples
     if k is None:
         return None
     k = int(k)

@@ -10,14 +10,16 @@ from typing import Any
 import numpy as np
 
 from freqssm.data.base import Batch, Dataset, Meta, Source
+from freqssm.data.config import DataConfig
 from freqssm.data.lra.common import (
-    COMMON_DEFAULTS,
+    IMAGE_DEFAULTS,
     PixelSource,
     _random_split,
     _require,
     _subset,
     _tfds_splits,
     _TfdsSource,
+    check_image_length,
     lra_options,
 )
 from freqssm.errors import DataError
@@ -26,7 +28,7 @@ CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR_MEAN, CIFAR_STD = 122.6, 61.0  # on the 0..255 gray scale
 LUMA_WEIGHTS = (19595, 38470, 7471)  # PIL convert("L"): (w . rgb + 2**15) >> 16
 DEFAULTS: dict[str, Any] = {
-    **COMMON_DEFAULTS,
+    **IMAGE_DEFAULTS,
     "source": "files",  # "files" (cifar-10-batches-py) or "tfds" (cifar10, prepared)
     "tfds_dir": "",  # tfds data_dir; "" means tfds' default
 }
@@ -83,7 +85,7 @@ def _finish_pixels(scale: float, shift: float) -> Callable[[list[np.ndarray]], B
     return finish
 
 
-def build(cfg: Any) -> Dataset:
+def build(cfg: DataConfig) -> Dataset:
     """LRA Image: grayscale CIFAR-10 as (1024, 1) real sequences; see the module docstring."""
     opts = lra_options(cfg, DEFAULTS)
     root, k, seed = opts["root"], opts["max_examples"], int(opts["split_seed"])
@@ -119,6 +121,7 @@ def build(cfg: Any) -> Dataset:
         }
     else:
         raise DataError(f"data.source={source!r} for image must be 'files' or 'tfds'")
+    check_image_length(opts["seq_len"], 1024)
     meta = Meta(
         seq_len=1024,
         input_kind="real",

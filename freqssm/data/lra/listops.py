@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from freqssm.data.base import Dataset, Meta, Source
+from freqssm.data.config import DataConfig
 from freqssm.data.lra.common import (
     _LRA_RELEASE,
     COMMON_DEFAULTS,
@@ -167,7 +168,7 @@ def _read_listops_split(path: Path, seq_len: int, keep: np.ndarray | None) -> To
     return TokenSource(tokens, offsets, np.asarray(labels, dtype=np.int32), seq_len)
 
 
-def build(cfg: Any) -> Dataset:
+def build(cfg: DataConfig) -> Dataset:
     """LRA ListOps from ``root/listops-1000``; see the module docstring for keys and layout."""
     opts = lra_options(cfg, DEFAULTS)
     root, k, seed = opts["root"], opts["max_examples"], int(opts["split_seed"])

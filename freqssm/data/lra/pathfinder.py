@@ -13,14 +13,16 @@ from typing import Any
 import numpy as np
 
 from freqssm.data.base import Batch, Dataset, Meta, Source
+from freqssm.data.config import DataConfig
 from freqssm.data.lra.common import (
     _LRA_RELEASE,
-    COMMON_DEFAULTS,
+    IMAGE_DEFAULTS,
     SPLITS,
     PixelSource,
     _parse_label,
     _random_split,
     _require,
+    check_image_length,
     lra_options,
 )
 from freqssm.errors import DataError
@@ -29,7 +31,7 @@ PATHFINDER_BLACKLIST = frozenset({"pathfinder32/curv_baseline/imgs/0/sample_172.
 CACHE_NAME = ".freqssm_cache_uint8.npy"
 CACHE_KEY = ".freqssm_cache_uint8.json"  # what the cache was built from (cache_key)
 DEFAULTS: dict[str, Any] = {
-    **COMMON_DEFAULTS,
+    **IMAGE_DEFAULTS,
     "resolution": 32,  # image side R; L = R * R (Path-X: freqssm.data.lra.pathx, 128)
     "difficulty": "curv_contour_length_14",
     "cache": False,  # decode the PNGs once into a uint8 memmap next to the data
@@ -219,7 +221,7 @@ def _pathfinder_cache(
     return np.load(cache, mmap_mode="r")
 
 
-def build_images(cfg: Any, defaults: dict[str, Any]) -> Dataset:
+def build_images(cfg: DataConfig, defaults: dict[str, Any]) -> Dataset:
     """Pathfinder-style images with the given ``DEFAULTS`` (this module's, or Path-X's)."""
     opts = lra_options(cfg, defaults)
     root, k, seed = opts["root"], opts["max_examples"], int(opts["split_seed"])
@@ -245,6 +247,7 @@ def build_images(cfg: Any, defaults: dict[str, Any]) -> Dataset:
             s: PngSource(paths, refs, labels, idx, res, scale, shift)
             for s, idx in zip(SPLITS, (tr, va, te), strict=True)
         }
+    check_image_length(opts["seq_len"], res * res)
     meta = Meta(
         seq_len=res * res,
         input_kind="real",
@@ -261,6 +264,6 @@ def build_images(cfg: Any, defaults: dict[str, Any]) -> Dataset:
     return Dataset(train=splits["train"], val=splits["val"], test=splits["test"], meta=meta)
 
 
-def build(cfg: Any) -> Dataset:
+def build(cfg: DataConfig) -> Dataset:
     """LRA Pathfinder (32 x 32, L = 1024); see :mod:`freqssm.data.lra`."""
     return build_images(cfg, DEFAULTS)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from freqssm.data.base import Batch, Dataset, Source
+from freqssm.data.config import DataConfig
 from freqssm.data.lra.common import (
     _LRA_RELEASE,
     COMMON_DEFAULTS,
@@ -103,7 +104,7 @@ class AanSource:
         return {"inputs": inputs, "lengths": lengths, "targets": self.targets[idx].astype(np.int32)}
 
 
-def build(cfg: Any) -> Dataset:
+def build(cfg: DataConfig) -> Dataset:
     """LRA Retrieval (AAN) from ``root/tsv_data``; see the module docstring."""
     opts = lra_options(cfg, DEFAULTS)
     root, k, seed = opts["root"], opts["max_examples"], int(opts["split_seed"])

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from freqssm.data.base import Dataset, Meta, Source
+from freqssm.data.config import DataConfig
 from freqssm.data.lra.common import (
     BYTE_EOS,
     BYTE_OFFSET,
@@ -154,7 +155,7 @@ def _text_encoder(
     return encode, len(vocab), extra
 
 
-def build(cfg: Any) -> Dataset:
+def build(cfg: DataConfig) -> Dataset:
     """LRA Text: IMDb reviews as byte or character tokens; see the module docstring."""
     opts = lra_options(cfg, DEFAULTS)
     root, k, seed = opts["root"], opts["max_examples"], int(opts["split_seed"])

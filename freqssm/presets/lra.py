@@ -2,7 +2,8 @@
 
 A task file (``configs/lra_<task>.py``) holds only what differs from :func:`base` (the paper's
 per-task table) as a nested dict, plus variants of its own, and calls :func:`get_config`.
-Variants combine with commas, applied left to right: ``configs/lra_listops.py:reduced,untuned``.
+Variants combine with commas, applied left to right (:func:`freqssm.config.apply_variants`):
+``configs/lra_listops.py:reduced,untuned``.
 
 Training length: every config stops at its schedule's horizon (``train.steps``, where the cosine
 reaches zero). The authors' trainer counts epochs instead, which implies other step counts
@@ -19,15 +20,13 @@ Shared variants:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import ml_collections
 
 from freqssm import data
-from freqssm.config import base_config
-
-Variant = Callable[[ml_collections.ConfigDict], None]
+from freqssm.train.config import Variant, apply_variants, base_config, update
 
 
 def base() -> ml_collections.ConfigDict:
@@ -163,25 +162,11 @@ def untuned(c: ml_collections.ConfigDict) -> None:
     c.model.ssm.sobolev.learnable = False
 
 
-def update(c: ml_collections.ConfigDict, values: Mapping[str, Any], new: bool = False) -> None:
-    """Set nested ``values`` ({"model": {"d_model": 128}, ...}) on ``c``.
-
-    Every key must exist, except under ``data`` (``new``), whose keys are the task's own.
-    """
-    for key, value in values.items():
-        if key not in c and not new:
-            raise KeyError(f"config key {key!r} does not exist (a typo in a config file?)")
-        if isinstance(value, Mapping) and key in c:
-            update(c[key], value, new or key == "data")
-        else:
-            c[key] = value
-
-
 def get_config(
     task: Mapping[str, Any],
     variant: str | None,
     smoke_len: int,
-    variants: Mapping[str, Variant | Mapping[str, Any]] | None = None,
+    variants: Mapping[str, Variant] | None = None,
     name: str = "",
 ) -> ml_collections.ConfigDict:
     """:func:`base`, then the task's differences, then each comma-separated variant in order.
@@ -192,27 +177,9 @@ def get_config(
     c = base()
     c.data.update(data.defaults(task["data"]["name"]))  # the loader's keys and defaults
     update(c, task)
-    own = dict(variants or {})
     shared: dict[str, Variant] = {
         "smoke": lambda cfg: smoke(cfg, smoke_len),
         "untuned": untuned,
         "ours": ours,
     }
-    for part in _expand(variant, own):
-        v = own.get(part, shared.get(part))
-        if v is None:
-            known = ", ".join(sorted({*own, *shared}))
-            raise ValueError(f"unknown variant {part!r} of configs/{name}.py (known: {known})")
-        v(c) if callable(v) else update(c, v)
-    return c
-
-
-def _expand(variant: str | None, own: Mapping[str, Any]) -> list[str]:
-    """The variant names in order, aliases ("reduced_untuned": "reduced,untuned") expanded."""
-    out: list[str] = []
-    for part in (variant or "").split(","):
-        if part in ("", "default"):
-            continue
-        alias = own.get(part)
-        out += _expand(alias, own) if isinstance(alias, str) else [part]
-    return out
+    return apply_variants(c, variant, {**shared, **(variants or {})}, f"configs/{name}.py")

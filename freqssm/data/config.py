@@ -1,0 +1,78 @@
+"""The ``data`` settings: :class:`DataConfig`, the keys every task has plus its loader's own."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from freqssm.data.base import default_data_root
+from freqssm.data.registry import loader_module
+from freqssm.settings import Settings, require
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig(Settings):
+    """Which task, where its files are, and how it is batched; ``options`` holds the loader's
+    own keys (``data.seq_len``, ``data.frequencies``, ...: each loader's ``DEFAULTS``), which the
+    config file writes flat beside these."""
+
+    PREFIX: ClassVar[str] = "data"
+
+    name: str = "waves"
+    """task: waves, denoise, listops, text, retrieval, image, pathfinder, pathx, or synthetic
+    (random data shaped like `data.like`, an LRA task: timing without the data set,
+    `freqssm/data/synthetic.py`)"""
+    root: str = dataclasses.field(default_factory=default_data_root)
+    """where on-disk data sets live"""
+    batch_size: int = 32
+    """global batch size"""
+    max_examples: int | None = None
+    """cap on training examples (a fixed random subset; LRA loaders cap the held-out splits too,
+    smoke runs); None: all"""
+    options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """the loader's own keys (see the task's loader module)"""
+
+    def __post_init__(self) -> None:
+        k = self.key
+        require(self.batch_size >= 1, k("batch_size"), self.batch_size, "must be >= 1")
+        if self.max_examples is not None:
+            require(self.max_examples >= 1, k("max_examples"), self.max_examples, ">= 1 or None")
+        known = loader_module(self.name).DEFAULTS
+        unknown = sorted(set(self.options) - set(known))
+        require(
+            not unknown,
+            k(unknown[0] if unknown else "name"),
+            self.options.get(unknown[0]) if unknown else self.name,
+            f"not a key of the {self.name} loader (its keys: {', '.join(sorted(known))})",
+        )
+        # read-only, so that a frozen config cannot change under a running loader; lists (from
+        # a saved config.json) as tuples, so a run's config reads back equal to itself
+        frozen = {k: _tuples(v) for k, v in self.options.items()}
+        object.__setattr__(self, "options", types.MappingProxyType(frozen))
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any] | Any) -> DataConfig:
+        """The ``data`` section as the config file writes it (flat: common keys and the
+        loader's) -> DataConfig. Accepts a dict or anything with ``to_dict()``."""
+        d = dict(values.to_dict() if hasattr(values, "to_dict") else values)
+        common = {f.name for f in dataclasses.fields(cls)} - {"options"}
+        kw = {k: d.pop(k) for k in list(d) if k in common}
+        if kw.get("root") is None:
+            kw.pop("root", None)
+        return cls(**kw, options=d)
+
+    def as_mapping(self) -> dict[str, Any]:
+        """The flat ``data`` section (the inverse of :meth:`from_mapping`)."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {**{k: v for k, v in out.items() if k != "options"}, **self.options}
+
+    def option(self, key: str, default: Any = None) -> Any:
+        return self.options.get(key, default)
+
+
+def _tuples(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(_tuples(v) for v in value)
+    return value

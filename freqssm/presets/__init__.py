@@ -1,0 +1,1 @@
+"""Settings shared by several experiment files (``configs/``), importable without path edits."""
