@@ -16,11 +16,12 @@ from freqssm.data.base import (
     Meta,
     Source,
     eval_batches,
+    options,
     steps_per_epoch,
     train_batches,
 )
 from freqssm.data.config import DataConfig
-from freqssm.data.registry import BUILDERS, loader_module
+from freqssm.data.registry import BUILDERS, loader_build, loader_defaults
 from freqssm.errors import DataError
 
 __all__ = [
@@ -35,14 +36,15 @@ __all__ = [
     "build",
     "defaults",
     "eval_batches",
+    "options",
     "steps_per_epoch",
     "train_batches",
 ]
 
 
 def get_builder(name: str) -> Callable[[DataConfig], Dataset]:
-    """The ``build`` function of task ``name``."""
-    return loader_module(name).build
+    """The ``build`` function of task ``name`` (or the function ``"module:function"`` names)."""
+    return loader_build(name)
 
 
 def defaults(name: str) -> dict[str, Any]:
@@ -51,7 +53,7 @@ def defaults(name: str) -> dict[str, Any]:
     Config files start their ``data`` section from these (keys whose default is None are left
     out: a config sets them where it uses them), so every key can be set on the command line.
     """
-    return {k: v for k, v in loader_module(name).DEFAULTS.items() if v is not None}
+    return {k: v for k, v in loader_defaults(name).items() if v is not None}
 
 
 def build(data_config: DataConfig | Mapping[str, Any]) -> Dataset:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from freqssm.data.base import default_data_root
-from freqssm.data.registry import loader_module
+from freqssm.data.registry import loader_defaults
 from freqssm.settings import Settings, require
 
 
@@ -21,9 +21,10 @@ class DataConfig(Settings):
     PREFIX: ClassVar[str] = "data"
 
     name: str = "waves"
-    """task: waves, denoise, listops, text, retrieval, image, pathfinder, pathx, or synthetic
-    (random data shaped like `data.like`, an LRA task: timing without the data set,
-    `freqssm/data/synthetic.py`)"""
+    """task: waves, denoise, listops, text, retrieval, image, pathfinder, pathx, synthetic (random
+    data shaped like `data.like`, an LRA task: timing without the data set,
+    `freqssm/data/synthetic.py`), or a task of your own as `module:function` (README, "Add your
+    own task")"""
     root: str = dataclasses.field(default_factory=default_data_root)
     """where on-disk data sets live"""
     batch_size: int = 32
@@ -39,7 +40,7 @@ class DataConfig(Settings):
         require(self.batch_size >= 1, k("batch_size"), self.batch_size, "must be >= 1")
         if self.max_examples is not None:
             require(self.max_examples >= 1, k("max_examples"), self.max_examples, ">= 1 or None")
-        known = loader_module(self.name).DEFAULTS
+        known = loader_defaults(self.name)
         unknown = sorted(set(self.options) - set(known))
         require(
             not unknown,

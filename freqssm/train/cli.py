@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from freqssm.errors import ConfigError, DataError
@@ -24,13 +26,16 @@ def main(argv: list[str]) -> int:
     FLAGS = flags.FLAGS
     if len(argv) > 1:
         raise ConfigError(f"unexpected arguments {argv[1:]}; use --config.key=value overrides")
-    if not FLAGS.workdir:
+    workdir, mode = sweep_defaults(os.environ, FLAGS.workdir, explicit_mode(sys.argv))
+    if not workdir:
         raise ConfigError("--workdir is required (where checkpoints, logs and plots go)")
     config = from_config_dict(FLAGS.config)  # the one conversion: validated, typed
-    results = train_and_evaluate(config, FLAGS.workdir)
+    if mode is not None:
+        config = config.updated({"log.wandb.mode": mode})
+    results = train_and_evaluate(config, workdir)
     if results.get("interrupted"):
         return 0
-    wd = Path(FLAGS.workdir)
+    wd = Path(workdir)
     best = results["best"]
     again = (
         " (already finished: nothing rerun or written)" if results.get("already_finished") else ""
@@ -48,6 +53,38 @@ def main(argv: list[str]) -> int:
         newest = (wd / "wandb" / "latest-run").resolve()
         print(f"  wandb (offline): `wandb sync {newest}` uploads it")
     return 0
+
+
+def explicit_mode(argv: list[str]) -> bool:
+    """Whether the command line sets ``log.wandb.mode`` itself."""
+    return any(a.startswith("--config.log.wandb.mode") for a in argv)
+
+
+def sweep_defaults(
+    env: Mapping[str, str], workdir: str | None, mode_given: bool
+) -> tuple[str | None, str | None]:
+    """(workdir, wandb mode override) for a run started by a wandb sweep agent.
+
+    The agent sets ``WANDB_SWEEP_ID`` and ``WANDB_RUN_ID`` and builds the command line from the
+    sweep's YAML (``--config.a.b=v`` per parameter). Then ``--workdir`` defaults to
+    ``runs/sweeps/<sweep id>/<run id>``, and the run logs online (the sweep controller reads the
+    metric from the server) unless ``WANDB_MODE`` or ``--config.log.wandb.mode`` says otherwise.
+    Outside a sweep nothing changes: (workdir, None).
+    """
+    sweep = env.get("WANDB_SWEEP_ID")
+    if not sweep:
+        return workdir, None
+    if not workdir:
+        run_id = env.get("WANDB_RUN_ID")
+        if not run_id:
+            raise ConfigError("WANDB_SWEEP_ID is set but WANDB_RUN_ID is not: pass --workdir")
+        workdir = str(Path("runs") / "sweeps" / sweep / run_id)
+    if mode_given:
+        return workdir, None
+    mode = env.get("WANDB_MODE") or "online"
+    if mode not in ("online", "offline", "disabled"):
+        raise ConfigError(f"WANDB_MODE={mode!r}: freqssm runs take online, offline or disabled")
+    return workdir, mode
 
 
 def _fmt(m: dict) -> str:

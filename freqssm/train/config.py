@@ -76,6 +76,12 @@ class TrainConfig(Settings):
     evaluator: str = ""
     """a task evaluation after training (`denoise`: noise survival, stripes, |H|, images); ""
     for none"""
+    profile: int = 0
+    """a `jax.profiler` trace of this many steps after the first call (compilation excluded)
+    into `<workdir>/profile/` (TensorBoard's profile plugin, or ui.perfetto.dev); 0: none"""
+    compile_cache: str = ""
+    """a folder for a persistent compilation cache: resumed and repeated runs load compiled
+    programs instead of compiling (every program is kept, CPU ones too); "": JAX's default"""
     progress: bool = True
     """progress on stderr: a tqdm bar on a terminal; otherwise (a log file, a batch job) one
     plain line per log step (`train.log_every`) with step, loss, accuracy and steps/s; False:
@@ -97,6 +103,7 @@ class TrainConfig(Settings):
         require(
             self.prefetch >= 0, k("prefetch"), self.prefetch, "must be >= 0 (0: no prefetching)"
         )
+        require(self.profile >= 0, k("profile"), self.profile, "must be >= 0")
         require(self.resume in RESUME_POLICIES, k("resume"), self.resume, "auto/force/never")
         names = ("", *EVALUATORS)
         require(self.evaluator in names, k("evaluator"), self.evaluator, f"one of {names}")
@@ -128,6 +135,13 @@ class RunConfig(Settings):
             "optim.warmup_steps",
             self.optim.warmup_steps,
             "in [0, steps]",
+        )
+        k = self.optim.accumulate_steps
+        require(
+            self.data.batch_size % k == 0,
+            "optim.accumulate_steps",
+            k,
+            f"must divide data.batch_size={self.data.batch_size} (micro-batches of equal size)",
         )
 
     def as_dict(self) -> dict[str, Any]:

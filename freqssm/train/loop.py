@@ -43,6 +43,7 @@ from freqssm.train.config import RunConfig
 from freqssm.train.feed import Feed, call_sizes
 from freqssm.train.metric_log import NullLogger, RunLogger, jsonable
 from freqssm.train.parallel import DataParallel, is_main_process, maybe_initialize_distributed
+from freqssm.train.profiling import ProfileWindow, use_compile_cache
 from freqssm.train.provenance import provenance
 from freqssm.train.resume import changed_keys, check_resume, finished_results
 from freqssm.train.run import Run, TrainState, build_run, init_state, variables_of
@@ -56,16 +57,22 @@ log = logging.getLogger("freqssm")
 # --- steps ----------------------------------------------------------------------------------
 
 
-def make_train_step(run: Run, seed: int, skip_nonfinite: bool = False) -> Callable:
+def make_train_step(
+    run: Run, seed: int, skip_nonfinite: bool = False, accumulate_steps: int = 1
+) -> Callable:
     """(state, batch) -> (state, metrics); metrics are batch means plus an ``ok`` flag.
 
     Dropout keys derive from ``seed`` (the run's) and the step; with ``skip_nonfinite`` a
-    non-finite update is skipped instead of applied."""
+    non-finite update is skipped instead of applied. ``accumulate_steps`` k > 1: the batch
+    (B rows) is split into k micro-batches of B/k rows, micro-batch j holding rows j, j + k,
+    j + 2k, ... (so each device keeps its own rows), their gradients are averaged and applied
+    as one update; batch-norm statistics update once per micro-batch."""
     dropout_key = jax.random.key(seed + 1)
     skip = bool(skip_nonfinite)
+    k = int(accumulate_steps)
 
-    def step_fn(state: TrainState, batch: dict) -> tuple[TrainState, dict]:
-        rng = jax.random.fold_in(dropout_key, state.step)
+    def gradients(state: TrainState, batch: dict, rng: jax.Array) -> tuple:
+        """(loss, per-example metrics, batch statistics, gradients) of one (micro-)batch."""
 
         def loss_fn(params):
             out, upd = run.model.apply(
@@ -80,6 +87,35 @@ def make_train_step(run: Run, seed: int, skip_nonfinite: bool = False) -> Callab
             return jnp.mean(m["loss"]), (m, upd)
 
         (loss, (m, upd)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+        return loss, m, upd.get("batch_stats", state.batch_stats), grads
+
+    def accumulated(state: TrainState, batch: dict, rng: jax.Array) -> tuple:
+        """:func:`gradients` averaged over k equal micro-batches (a lax.scan: one compiled
+        micro-step, whatever k)."""
+        micro = jax.tree.map(
+            lambda x: jnp.moveaxis(x.reshape((x.shape[0] // k, k, *x.shape[1:])), 1, 0), batch
+        )
+
+        def body(carry, xs):
+            stats, gsum, lsum = carry
+            j, mb = xs
+            loss, m, stats, g = gradients(
+                state.replace(batch_stats=stats), mb, jax.random.fold_in(rng, j)
+            )
+            return (stats, jax.tree.map(jnp.add, gsum, g), lsum + loss.astype(lsum.dtype)), m
+
+        zeros = jax.tree.map(jnp.zeros_like, state.params)
+        init = (state.batch_stats, zeros, jnp.zeros((), jnp.result_type(float)))
+        (stats, gsum, lsum), ms = jax.lax.scan(body, init, (jnp.arange(k), micro))
+        m = jax.tree.map(lambda v: v.reshape((-1, *v.shape[2:])), ms)  # all B examples
+        return lsum / k, m, stats, jax.tree.map(lambda g: g / k, gsum)
+
+    def step_fn(state: TrainState, batch: dict) -> tuple[TrainState, dict]:
+        rng = jax.random.fold_in(dropout_key, state.step)
+        if k == 1:
+            loss, m, batch_stats, grads = gradients(state, batch, rng)
+        else:
+            loss, m, batch_stats, grads = accumulated(state, batch, rng)
         gnorm = optax.tree.norm(grads)
         updates, opt_state = run.tx.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
@@ -87,10 +123,7 @@ def make_train_step(run: Run, seed: int, skip_nonfinite: bool = False) -> Callab
         params_ok = jnp.all(jnp.stack([jnp.all(jnp.isfinite(p)) for p in jax.tree.leaves(params)]))
         ok = jnp.isfinite(loss) & jnp.isfinite(gnorm) & params_ok
         new = state.replace(
-            step=state.step + 1,
-            params=params,
-            batch_stats=upd.get("batch_stats", state.batch_stats),
-            opt_state=opt_state,
+            step=state.step + 1, params=params, batch_stats=batch_stats, opt_state=opt_state
         )
         if skip:  # keep the old parameters and optimizer state, but advance the step
             new = jax.tree.map(lambda a, b: jnp.where(ok, a, b), new, state)
@@ -161,6 +194,7 @@ def train_and_evaluate(cfg: RunConfig, workdir: str | Path) -> dict:
     A run that already finished with this config returns its results without writing anything.
     ``cfg`` is validated already (a RunConfig cannot hold an out-of-range value).
     """
+    use_compile_cache(cfg.train.compile_cache)  # before anything compiles
     maybe_initialize_distributed()
     workdir = Path(workdir)
     steps = int(cfg.train.steps)
@@ -225,7 +259,7 @@ def _train(
     if cfg.train.analysis and start == 0 and main:
         log_frequency_report(state.params, cfg, meta, plots, "init", logger, 0)
 
-    step_fn = make_train_step(run, cfg.seed, cfg.train.skip_nonfinite)
+    step_fn = make_train_step(run, cfg.seed, cfg.train.skip_nonfinite, cfg.optim.accumulate_steps)
     train_step = jax.jit(
         step_fn,
         in_shardings=(dp.replicated, dp.batch),
@@ -263,6 +297,8 @@ def _train(
         return (val, val) if val_is_test else (val, run_on(dataset.test))
 
     train_log = TrainLog(cfg, meta, logger, start, progress, progress_bar=main)
+    profile = ProfileWindow(workdir / "profile", cfg.train.profile if main else 0)
+    cleanup.callback(profile.stop)
     val = test = None
     interrupted = None
     cleanup.callback(train_log.close)
@@ -277,6 +313,7 @@ def _train(
             state, metrics = train_steps(state, batch)
             train_log.add(metrics, n)
         step += n
+        profile.after_call(step, state)
         is_eval = step % cfg.train.eval_every == 0 or step == steps
         is_ckpt = step % cfg.train.checkpoint_every == 0 or step == steps
         if step % cfg.train.log_every == 0 or is_eval or is_ckpt:

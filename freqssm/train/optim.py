@@ -64,6 +64,10 @@ class OptimConfig(Settings):
     """the cosine decays every group's rate to lr·end_lr_factor at `train.steps`"""
     grad_clip: float = 0.0
     """global-norm clipping (0 = off)"""
+    accumulate_steps: int = 1
+    """k: each optimizer update averages the gradients of k micro-batches of
+    `data.batch_size`/k rows (the effective batch stays `data.batch_size`; `train.steps` and the
+    schedule count updates); for batches too large for a device's memory, e.g. Path-X"""
     frozen: tuple[str, ...] = ()
     """parameter names kept at their initial values, e.g. `"('Lambda_re','log_dt')"` on the
     command line"""
@@ -78,6 +82,7 @@ class OptimConfig(Settings):
         require(self.weight_decay >= 0, k("weight_decay"), self.weight_decay, "must be >= 0")
         require(self.grad_clip >= 0, k("grad_clip"), self.grad_clip, "must be >= 0 (0 disables)")
         require(self.warmup_steps >= 0, k("warmup_steps"), self.warmup_steps, "must be >= 0")
+        require(self.accumulate_steps >= 1, k("accumulate_steps"), self.accumulate_steps, ">= 1")
         require(
             isinstance(self.frozen, tuple) and all(isinstance(n, str) for n in self.frozen),
             k("frozen"),

@@ -19,6 +19,8 @@ RESUME_SAFE_PREFIXES = (
     "train.steps_per_call",
     "train.prefetch",
     "train.max_skipped",
+    "train.profile",
+    "train.compile_cache",
     "data.root",
 )
 

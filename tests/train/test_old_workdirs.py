@@ -13,6 +13,15 @@ REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "waves_smoke_run"
 
 
+def _flat(d, prefix=""):
+    out = {}
+    for k, v in d.items():
+        if k.startswith("_"):
+            continue
+        out.update(_flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+    return out
+
+
 def test_load_run_gives_the_saved_outputs(tmp_path):
     from freqssm.train.run import load_run
 
@@ -32,9 +41,11 @@ def test_load_run_gives_the_saved_outputs(tmp_path):
 
     written = json.loads((wd / "config.json").read_text())
     assert isinstance(cfg, type(from_config_dict({})))
-    assert json.loads(json.dumps(cfg.as_dict())) == {
-        k: v for k, v in written.items() if not k.startswith("_")
-    }
+    old, new = _flat(written), _flat(json.loads(json.dumps(cfg.as_dict())))
+    assert {k: new[k] for k in old} == old
+    added = {k: new[k] for k in set(new) - set(old)}  # keys added since, at their defaults
+    defaults = {"optim.accumulate_steps": 1, "train.profile": 0, "train.compile_cache": ""}
+    assert added == defaults
     np.testing.assert_allclose(np.asarray(out), saved["outputs"], rtol=1e-5, atol=1e-6)
 
 
