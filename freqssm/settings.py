@@ -57,8 +57,10 @@ class Settings:
                 nested.setdefault(head, {})[rest] = value
             elif head in names:
                 direct[head] = value
-            elif "options" in names:
-                direct.setdefault("options", dict(self.options))[head] = value  # type: ignore[attr-defined]
+            elif "options" in names:  # a loader's key (DataConfig): validated with the others
+                current = self.options  # type: ignore[attr-defined]
+                values_now = to_dict(current) if dataclasses.is_dataclass(current) else current
+                direct.setdefault("options", dict(values_now))[head] = value
             else:
                 raise ConfigError(f"{self.key(head)}: not a config key")
         for head, sub in nested.items():

@@ -151,7 +151,7 @@ def test_updated_sets_dotted_keys_and_validates_them(smoke):
     cfg = smoke()
     new = cfg.updated({"model.ssm.alpha": 2, "train.steps": 7, "data.seq_len": 64})
     assert new.model.ssm.alpha == 2.0 and isinstance(new.model.ssm.alpha, float)
-    assert new.train.steps == 7 and new.data.options["seq_len"] == 64
+    assert new.train.steps == 7 and new.data.options.seq_len == 64
     assert cfg.model.ssm.alpha == 1.0  # a copy: the original is unchanged (frozen)
     with pytest.raises(ConfigError, match=r"model\.ssm\.alpha=-1\.0"):
         cfg.updated({"model.ssm.alpha": -1.0})

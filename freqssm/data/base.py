@@ -78,6 +78,8 @@ def options(cfg: Any, defaults: Mapping[str, Any]) -> dict[str, Any]:
     start their ``data`` section from it (:func:`freqssm.data.defaults`).
     """
     given = {} if cfg is None else getattr(cfg, "options", cfg)
+    if dataclasses.is_dataclass(given):  # a loader's typed Options
+        given = {f.name: getattr(given, f.name) for f in dataclasses.fields(given)}
     return {k: given.get(k, d) for k, d in defaults.items()}
 
 

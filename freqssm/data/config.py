@@ -8,15 +8,17 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from freqssm.data.base import default_data_root
-from freqssm.data.registry import loader_defaults
-from freqssm.settings import Settings, require
+from freqssm.data.registry import loader_defaults, loader_options
+from freqssm.settings import Settings, from_dict, require, to_dict
 
 
 @dataclasses.dataclass(frozen=True)
 class DataConfig(Settings):
     """Which task, where its files are, and how it is batched; ``options`` holds the loader's
-    own keys (``data.seq_len``, ``data.frequencies``, ...: each loader's ``DEFAULTS``), which the
-    config file writes flat beside these."""
+    own keys (``data.seq_len``, ``data.frequencies``, ...), which the config file writes flat
+    beside these: the loader's frozen ``Options`` dataclass (every key, defaults where the config
+    has none), or for a task of one's own without one, the given keys checked against its
+    ``DEFAULTS``."""
 
     PREFIX: ClassVar[str] = "data"
 
@@ -32,7 +34,7 @@ class DataConfig(Settings):
     max_examples: int | None = None
     """cap on training examples (a fixed random subset; LRA loaders cap the held-out splits too,
     smoke runs); None: all"""
-    options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    options: Any = dataclasses.field(default_factory=dict)
     """the loader's own keys (see the task's loader module)"""
 
     def __post_init__(self) -> None:
@@ -40,17 +42,24 @@ class DataConfig(Settings):
         require(self.batch_size >= 1, k("batch_size"), self.batch_size, "must be >= 1")
         if self.max_examples is not None:
             require(self.max_examples >= 1, k("max_examples"), self.max_examples, ">= 1 or None")
+        cls = loader_options(self.name)
+        if cls is not None and isinstance(self.options, cls):
+            return
+        given = to_dict(self.options) if dataclasses.is_dataclass(self.options) else self.options
         known = loader_defaults(self.name)
-        unknown = sorted(set(self.options) - set(known))
+        unknown = sorted(set(given) - set(known))
         require(
             not unknown,
             k(unknown[0] if unknown else "name"),
-            self.options.get(unknown[0]) if unknown else self.name,
+            given.get(unknown[0]) if unknown else self.name,
             f"not a key of the {self.name} loader (its keys: {', '.join(sorted(known))})",
         )
+        if cls is not None:  # typed: every key, validated and converted (lists to tuples)
+            object.__setattr__(self, "options", from_dict(cls, given, "data"))
+            return
         # read-only, so that a frozen config cannot change under a running loader; lists (from
         # a saved config.json) as tuples, so a run's config reads back equal to itself
-        frozen = {k: _tuples(v) for k, v in self.options.items()}
+        frozen = {k: _tuples(v) for k, v in given.items()}
         object.__setattr__(self, "options", types.MappingProxyType(frozen))
 
     @classmethod
@@ -64,13 +73,18 @@ class DataConfig(Settings):
             kw.pop("root", None)
         return cls(**kw, options=d)
 
+    def option_values(self) -> dict[str, Any]:
+        """The loader's keys and values as a dict."""
+        o = self.options
+        return to_dict(o) if dataclasses.is_dataclass(o) else dict(o)
+
     def as_mapping(self) -> dict[str, Any]:
         """The flat ``data`` section (the inverse of :meth:`from_mapping`)."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        return {**{k: v for k, v in out.items() if k != "options"}, **self.options}
+        return {**{k: v for k, v in out.items() if k != "options"}, **self.option_values()}
 
     def option(self, key: str, default: Any = None) -> Any:
-        return self.options.get(key, default)
+        return self.option_values().get(key, default)
 
 
 def _tuples(value: Any) -> Any:

@@ -71,6 +71,7 @@ from freqssm.data import noise
 from freqssm.data.base import ArraySource, Batch, Dataset, Meta, options, tfds_prepare_hint
 from freqssm.data.config import DataConfig
 from freqssm.errors import DataError
+from freqssm.settings import to_dict
 
 DEFAULT_GRID = (128, 32)
 
@@ -95,20 +96,38 @@ SKIMAGE_SPLITS: dict[str, tuple[str, ...]] = {
     "test": ("chelsea", "coffee"),
 }
 _SPLIT_STREAM = {"train": 0, "val": 1, "test": 2}
-DEFAULTS: dict[str, Any] = {
-    "source": "skimage",
-    "grid": DEFAULT_GRID,
-    "n_train": 512,
-    "n_val": 64,
-    "n_test": 64,
-    "seed": 0,
-    "crop_scale": (0.5, 1.0),
-    "flip": True,
-    "tfds_dir": "",
-    "image_key": "image",
-    "n_examples": None,  # test images the evaluation draws and keeps; None: 3
-    **noise.DEFAULTS,  # the evaluation's noise (freqssm.data.noise)
-}
+
+
+@dataclasses.dataclass(frozen=True)
+class Options(noise.NoiseOptions):
+    """The denoising task's ``data.*`` keys, its evaluation's noise included."""
+
+    source: str = "skimage"
+    """"skimage" (its bundled photographs) or a tfds data set name"""
+    grid: tuple[int, int] = DEFAULT_GRID
+    """(rows, cols) of the resized image; L = rows · cols"""
+    n_train: int | None = 512
+    """examples per split (tfds: a random subset, None = all; skimage: None = 8 crops per
+    image)"""
+    n_val: int | None = 64
+    """validation examples"""
+    n_test: int | None = 64
+    """test examples"""
+    seed: int = 0
+    """crops and subsets; split s uses default_rng([seed, s])"""
+    crop_scale: tuple[float, float] = (0.5, 1.0)
+    """skimage: crop side as a fraction of the image's short side"""
+    flip: bool = True
+    """skimage: random horizontal flips"""
+    tfds_dir: str = ""
+    """tfds data_dir ("": tfds' default, ~/tensorflow_datasets)"""
+    image_key: str = "image"
+    """tfds feature holding the image"""
+    n_examples: int | None = None
+    """test images the evaluation draws and keeps; None: 3"""
+
+
+DEFAULTS: dict[str, Any] = to_dict(Options())
 
 
 # ------------------------------------------------------------------ images <-> sequences

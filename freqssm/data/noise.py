@@ -19,21 +19,36 @@ noise_seed   None         seed of :func:`corrupt` without a generator (None: ``d
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from freqssm.data.base import options
 from freqssm.data.config import DataConfig
+from freqssm.settings import Settings, to_dict
 
 NOISE_KINDS = ("low", "high", "both")
-DEFAULTS: dict[str, Any] = {
-    "low_band": (0.0, 0.05),
-    "high_band": (0.5, 1.0),
-    "noise_sigma": 0.2,
-    "noise_seed": None,  # None: data.seed
-}
+
+
+@dataclasses.dataclass(frozen=True)
+class NoiseOptions(Settings):
+    """The evaluation noise's ``data.*`` keys (part of the denoising task's)."""
+
+    PREFIX: ClassVar[str] = "data"
+
+    low_band: tuple[float, float] = (0.0, 0.05)
+    """band of "low" noise, fractions of Nyquist"""
+    high_band: tuple[float, float] = (0.5, 1.0)
+    """band of "high" noise, fractions of Nyquist"""
+    noise_sigma: float = 0.2
+    """std of each noise component, per channel"""
+    noise_seed: int | None = None
+    """seed of `corrupt` without a generator; None: data.seed"""
+
+
+DEFAULTS: dict[str, Any] = to_dict(NoiseOptions())
 
 
 def noise_options(cfg: DataConfig | Mapping[str, Any] | None) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import Any
 
 from freqssm.errors import DataError
+from freqssm.settings import to_dict
 
 # each module has ``build(data_config) -> Dataset`` and ``DEFAULTS``, its data keys with their
 # defaults
@@ -48,8 +49,18 @@ def loader_module(name: str) -> ModuleType:
     return importlib.import_module(BUILDERS[name])
 
 
+def loader_options(name: str) -> type | None:
+    """Task ``name``'s typed options (its module's ``Options`` dataclass), or None for a task of
+    one's own that declares only ``DEFAULTS``."""
+    return getattr(loader_module(name), "Options", None)
+
+
 def loader_defaults(name: str) -> dict[str, Any]:
-    """Task ``name``'s ``data.*`` keys with their defaults (its module's ``DEFAULTS``)."""
+    """Task ``name``'s ``data.*`` keys with their defaults: its ``Options`` dataclass's fields, or
+    its module's ``DEFAULTS``."""
+    cls = loader_options(name)
+    if cls is not None:
+        return to_dict(cls())
     return dict(getattr(loader_module(name), "DEFAULTS", {}))
 
 

@@ -13,23 +13,39 @@ Config keys (:data:`DEFAULTS`): ``like``, ``seq_len`` (None: the task's), ``n_tr
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from freqssm.data.base import ArraySource, Dataset, Meta, options
 from freqssm.data.config import DataConfig
 from freqssm.errors import DataError
+from freqssm.settings import Settings, to_dict
 
-DEFAULTS: dict[str, Any] = {
-    "like": "listops",
-    "seq_len": None,  # None: the task's length; else this L (tiny smoke checks)
-    "n_train": 160000,
-    "n_val": 1024,
-    "n_test": 1024,
-    "pool": 256,
-    "seed": 0,
-}
+
+@dataclasses.dataclass(frozen=True)
+class Options(Settings):
+    """The synthetic task's ``data.*`` keys."""
+
+    PREFIX: ClassVar[str] = "data"
+
+    like: str = "listops"
+    """the LRA task whose shapes, dtypes and vocabulary the batches take"""
+    seq_len: int | None = None
+    """None: the task's length; else this L (tiny smoke checks)"""
+    n_train: int = 160000
+    """nominal training split size"""
+    n_val: int = 1024
+    """nominal validation split size"""
+    n_test: int = 1024
+    """nominal test split size"""
+    pool: int = 256
+    """random examples drawn once; the splits index into them"""
+    seed: int = 0
+    """the pool's generator"""
+
+
+DEFAULTS: dict[str, Any] = to_dict(Options())
 
 
 class PoolSource:

@@ -44,31 +44,53 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from freqssm.data.base import Dataset, Meta, options
 from freqssm.data.config import DataConfig
 from freqssm.errors import DataError
+from freqssm.settings import Settings, to_dict
 
 DEFAULT_NYQUIST_FRACTIONS = (1 / 128, 1 / 8, 25 / 32)
 WAVE_NAMES = ("low", "moderate", "high")
 PHASES = ("random", "zero")
 _SPLIT_STREAM = {"train": 0, "val": 1, "test": 2}
-DEFAULTS: dict[str, Any] = {
-    "seq_len": 1024,
-    "frequencies": None,
-    "amp_low": 0.0,
-    "amp_high": 1.0,
-    "noise": 0.0,
-    "phase": "random",
-    "train_grid": None,
-    "n_train": 4096,
-    "n_val": 512,
-    "n_test": 512,
-    "seed": 0,
-}
+
+
+@dataclasses.dataclass(frozen=True)
+class Options(Settings):
+    """The waves task's ``data.*`` keys (the loader checks their values against each other)."""
+
+    PREFIX: ClassVar[str] = "data"
+
+    seq_len: int = 1024
+    """L, samples per sequence"""
+    frequencies: tuple[float, ...] | None = None
+    """cycles per sequence, increasing; None: 4, 64 and 400 at L = 1024 (scaled with L)"""
+    amp_low: float = 0.0
+    """lower end of the amplitude distribution"""
+    amp_high: float = 1.0
+    """upper end of the amplitude distribution"""
+    noise: float = 0.0
+    """std of i.i.d. Gaussian noise added to the inputs (not the targets)"""
+    phase: str = "random"
+    """"random": phases U(0, 2π); "zero": zero-phase cosines (the authors')"""
+    train_grid: tuple[float, ...] | None = None
+    """amplitude levels: the training set is every combination of them (the authors': 0.1 ...
+    1.0); n_train is then ignored"""
+    n_train: int = 4096
+    """training examples"""
+    n_val: int = 512
+    """validation examples"""
+    n_test: int = 512
+    """test examples"""
+    seed: int = 0
+    """the splits use the streams default_rng([seed, 0 | 1 | 2])"""
+
+
+DEFAULTS: dict[str, Any] = to_dict(Options())
 
 
 def default_frequencies(seq_len: int) -> tuple[int, ...]:

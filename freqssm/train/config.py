@@ -175,18 +175,18 @@ def _field_reference(hint: Any, value: Any) -> Any:
     if value is not None:
         return value
     args = [a for a in typing.get_args(hint) if a is not type(None)]
-    return ml_collections.FieldReference(None, field_type=args[0])
+    return ml_collections.FieldReference(None, field_type=typing.get_origin(args[0]) or args[0])
 
 
 def _as_config_dict(obj: Any) -> ml_collections.ConfigDict:
     hints = typing.get_type_hints(type(obj))
     c = ml_collections.ConfigDict()
     for f in dataclasses.fields(obj):
+        if f.name == "options":  # a loader's keys sit flat in ``data``, added by config files
+            continue
         value = getattr(obj, f.name)
         if dataclasses.is_dataclass(value):
             c[f.name] = _as_config_dict(value)
-        elif isinstance(value, Mapping):
-            c[f.name] = dict(value)
         else:
             c[f.name] = _field_reference(hints[f.name], value)
     return c
@@ -201,7 +201,6 @@ def base_config() -> ml_collections.ConfigDict:
     for f in dataclasses.fields(run):
         value = getattr(run, f.name)
         c[f.name] = _as_config_dict(value) if dataclasses.is_dataclass(value) else value
-    del c.data.options  # the loader's keys sit flat in ``data``, added by each config file
     return c
 
 

@@ -28,10 +28,19 @@ def test_the_reference_is_up_to_date(script):
 
 
 def test_every_key_has_one_row_with_its_default(script):
+    from freqssm.data import BUILDERS, defaults
+    from freqssm.data.registry import loader_defaults
+
     text = (REPO / "configs" / "README.md").read_text()
-    rows = dict(re.findall(r"^\| `([\w.]+)` \| ([^|]*) \|", text, re.M))
+    main, *tasks = re.split(r"^### `data\.name = ", text, flags=re.M)
+    rows = dict(re.findall(r"^\| `([\w.]+)` \| ([^|]*) \|", main, re.M))
     assert set(rows) == set(_keys(base_config()))
     assert rows["model.ssm.d_skip"] == "True" and rows["model.ssm.alpha"] == "1.0"
+    assert [t.split("`")[0].strip('"') for t in tasks] == list(BUILDERS)
+    for name, table in zip(BUILDERS, tasks, strict=True):  # each task's own keys, all of them
+        keys = re.findall(r"^\| `data\.(\w+)` \|", table, re.M)
+        assert keys and set(keys) == set(loader_defaults(name)), name
+        assert set(defaults(name)) <= set(keys)
 
 
 def test_a_field_without_a_docstring_is_refused(script):

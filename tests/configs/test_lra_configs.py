@@ -252,8 +252,12 @@ def test_configs_start_from_the_loaders_defaults():
     assert get_config("text").data.min_freq == data.defaults("text")["min_freq"] == 15
     assert get_config("text").data.tokenizer == "chars" != data.defaults("text")["tokenizer"]
     assert options(None, {"a": 1}) == {"a": 1}
+    # a loader's typed options hold every key: the config's values, the loader's defaults
     given = DataConfig(name="synthetic", options={"pool": None, "seed": 2})
-    assert options(given, {"pool": 1, "n_val": 3}) == {"pool": None, "n_val": 3}
+    assert given.options.n_val == 1024
+    assert options(given, {"pool": 1, "n_val": 3}) == {"pool": None, "n_val": 1024}
+    # a plain mapping of keys (a task of one's own): the defaults given fill in
+    assert options({"pool": None}, {"pool": 1, "n_val": 3}) == {"pool": None, "n_val": 3}
 
 
 def test_quoted_paper_rows_average_to_their_stated_means():

@@ -44,7 +44,12 @@ def test_load_run_gives_the_saved_outputs(tmp_path):
     old, new = _flat(written), _flat(json.loads(json.dumps(cfg.as_dict())))
     assert {k: new[k] for k in old} == old
     added = {k: new[k] for k in set(new) - set(old)}  # keys added since, at their defaults
-    defaults = {"optim.accumulate_steps": 1, "train.profile": 0, "train.compile_cache": ""}
+    defaults = {
+        "optim.accumulate_steps": 1,
+        "train.profile": 0,
+        "train.compile_cache": "",
+        "data.train_grid": None,  # every key of the loader's options is written now
+    }
     assert added == defaults
     np.testing.assert_allclose(np.asarray(out), saved["outputs"], rtol=1e-5, atol=1e-6)
 

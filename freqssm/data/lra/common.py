@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from freqssm.data.base import Batch, Meta, data_root, options, tfds_prepare_hint
 from freqssm.data.config import DataConfig
 from freqssm.errors import DataError
+from freqssm.settings import Settings, to_dict
 
 LRA_URL = "https://storage.googleapis.com/long-range-arena/lra_release.gz"
 _LRA_RELEASE = f"the LRA release (download {LRA_URL}, unpack with `tar -xf lra_release.gz`)"
@@ -20,10 +21,30 @@ PAD_ID, UNK_ID = 0, 1
 BYTE_EOS, BYTE_OFFSET = 1, 2  # byte b -> id b + 2
 BYTE_VOCAB_SIZE = 256 + BYTE_OFFSET
 SPLITS = ("train", "val", "test")
-COMMON_DEFAULTS: dict[str, Any] = {"split_seed": 42}  # held-out splits and max_examples subsets
-# the image tasks' length is the image's: ``seq_len`` may be given (the shared LRA smoke variant
-# sets it for every task) but must be None or that length (:func:`check_image_length`)
-IMAGE_DEFAULTS: dict[str, Any] = {**COMMON_DEFAULTS, "seq_len": None}
+
+
+@dataclasses.dataclass(frozen=True)
+class LraOptions(Settings):
+    """The ``data.*`` keys every LRA task has."""
+
+    PREFIX: ClassVar[str] = "data"
+
+    split_seed: int = 42
+    """held-out splits cut from training data and the data.max_examples subsets"""
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageOptions(LraOptions):
+    """An image task's keys: its length is the image's, so ``seq_len`` may be given (the shared
+    LRA smoke variant sets it for every task) but must be None or that length
+    (:func:`check_image_length`)."""
+
+    seq_len: int | None = None
+    """None, or the image's pixel count (checked)"""
+
+
+COMMON_DEFAULTS: dict[str, Any] = to_dict(LraOptions())
+IMAGE_DEFAULTS: dict[str, Any] = to_dict(ImageOptions())
 
 
 def check_image_length(given: Any, length: int) -> None:

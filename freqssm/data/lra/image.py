@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +13,7 @@ import numpy as np
 from freqssm.data.base import Batch, Dataset, Meta, Source
 from freqssm.data.config import DataConfig
 from freqssm.data.lra.common import (
-    IMAGE_DEFAULTS,
+    ImageOptions,
     PixelSource,
     _random_split,
     _require,
@@ -23,15 +24,24 @@ from freqssm.data.lra.common import (
     lra_options,
 )
 from freqssm.errors import DataError
+from freqssm.settings import to_dict
 
 CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR_MEAN, CIFAR_STD = 122.6, 61.0  # on the 0..255 gray scale
 LUMA_WEIGHTS = (19595, 38470, 7471)  # PIL convert("L"): (w . rgb + 2**15) >> 16
-DEFAULTS: dict[str, Any] = {
-    **IMAGE_DEFAULTS,
-    "source": "files",  # "files" (cifar-10-batches-py) or "tfds" (cifar10, prepared)
-    "tfds_dir": "",  # tfds data_dir; "" means tfds' default
-}
+
+
+@dataclasses.dataclass(frozen=True)
+class Options(ImageOptions):
+    """Image's ``data.*`` keys."""
+
+    source: str = "files"
+    """"files" (cifar-10-batches-py) or "tfds" (cifar10, prepared)"""
+    tfds_dir: str = ""
+    """tfds data_dir; "": tfds' default"""
+
+
+DEFAULTS: dict[str, Any] = to_dict(Options())
 
 
 def rgb_to_gray(rgb: np.ndarray) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,10 @@ from freqssm.data.base import Dataset, Meta, Source
 from freqssm.data.config import DataConfig
 from freqssm.data.lra.common import (
     _LRA_RELEASE,
-    COMMON_DEFAULTS,
     PAD_ID,
     SPLITS,
     UNK_ID,
+    LraOptions,
     TokenSource,
     _parse_label,
     _require,
@@ -24,6 +25,7 @@ from freqssm.data.lra.common import (
     lra_options,
 )
 from freqssm.errors import DataError
+from freqssm.settings import to_dict
 
 LISTOPS_EOS = 2
 LISTOPS_VOCAB: tuple[str, ...] = (
@@ -37,7 +39,17 @@ LISTOPS_VOCAB: tuple[str, ...] = (
     "[SM",
     "X",
 )
-DEFAULTS: dict[str, Any] = {**COMMON_DEFAULTS, "seq_len": 2048}
+
+
+@dataclasses.dataclass(frozen=True)
+class Options(LraOptions):
+    """ListOps' ``data.*`` keys."""
+
+    seq_len: int = 2048
+    """L: tokens kept per expression (`<eos>` included), padded to L"""
+
+
+DEFAULTS: dict[str, Any] = to_dict(Options())
 _ENCODE_CHUNK = 2048  # ListOps rows tokenized per vectorised call (bounds temporaries)
 
 

@@ -16,8 +16,8 @@ from freqssm.data.base import Batch, Dataset, Meta, Source
 from freqssm.data.config import DataConfig
 from freqssm.data.lra.common import (
     _LRA_RELEASE,
-    IMAGE_DEFAULTS,
     SPLITS,
+    ImageOptions,
     PixelSource,
     _parse_label,
     _random_split,
@@ -26,17 +26,29 @@ from freqssm.data.lra.common import (
     lra_options,
 )
 from freqssm.errors import DataError
+from freqssm.settings import to_dict
 
 PATHFINDER_BLACKLIST = frozenset({"pathfinder32/curv_baseline/imgs/0/sample_172.png"})
 CACHE_NAME = ".freqssm_cache_uint8.npy"
 CACHE_KEY = ".freqssm_cache_uint8.json"  # what the cache was built from (cache_key)
-DEFAULTS: dict[str, Any] = {
-    **IMAGE_DEFAULTS,
-    "resolution": 32,  # image side R; L = R * R (Path-X: freqssm.data.lra.pathx, 128)
-    "difficulty": "curv_contour_length_14",
-    "cache": False,  # decode the PNGs once into a uint8 memmap next to the data
-    "center": False,  # pixels in [0, 1] (True: [-1, 1])
-}
+
+
+@dataclasses.dataclass(frozen=True)
+class Options(ImageOptions):
+    """Pathfinder's ``data.*`` keys."""
+
+    resolution: int = 32
+    """image side R; L = R·R (Path-X: 128)"""
+    difficulty: str = "curv_contour_length_14"
+    """the difficulty's folder under pathfinder<R>/ (the LRA release's curv_baseline,
+    curv_contour_length_9, curv_contour_length_14)"""
+    cache: bool = False
+    """decode the PNGs once into a uint8 memmap next to the data"""
+    center: bool = False
+    """pixels in [0, 1]; True: [-1, 1]"""
+
+
+DEFAULTS: dict[str, Any] = to_dict(Options())
 
 
 def _pathfinder_missing(root: Path, resolution: int, difficulty: str) -> str:

@@ -12,8 +12,8 @@ from freqssm.data.base import Batch, Dataset, Source
 from freqssm.data.config import DataConfig
 from freqssm.data.lra.common import (
     _LRA_RELEASE,
-    COMMON_DEFAULTS,
     SPLITS,
+    LraOptions,
     _byte_meta,
     _parse_label,
     _require,
@@ -23,8 +23,18 @@ from freqssm.data.lra.common import (
     lra_options,
 )
 from freqssm.errors import DataError
+from freqssm.settings import to_dict
 
-DEFAULTS: dict[str, Any] = {**COMMON_DEFAULTS, "seq_len": 4000}
+
+@dataclasses.dataclass(frozen=True)
+class Options(LraOptions):
+    """Retrieval's ``data.*`` keys."""
+
+    seq_len: int = 4000
+    """L: bytes kept per document (`<eos>` included), padded to L"""
+
+
+DEFAULTS: dict[str, Any] = to_dict(Options())
 
 
 def _aan_missing(root: Path) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,9 @@ from freqssm.data.lra.common import (
     BYTE_EOS,
     BYTE_OFFSET,
     BYTE_VOCAB_SIZE,
-    COMMON_DEFAULTS,
     PAD_ID,
     UNK_ID,
+    LraOptions,
     _pack,
     _pad_token_batch,
     _random_split,
@@ -30,17 +31,32 @@ from freqssm.data.lra.common import (
     lra_options,
 )
 from freqssm.errors import DataError
+from freqssm.settings import to_dict
 
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
-DEFAULTS: dict[str, Any] = {
-    **COMMON_DEFAULTS,
-    "seq_len": 4096,
-    "source": "files",  # "files" (the aclImdb folder) or "tfds" (imdb_reviews, prepared)
-    "tfds_dir": "",  # tfds data_dir; "" means tfds' default
-    "tokenizer": "bytes",
-    "min_freq": 15,
-    "val_split": "holdout",
-}
+
+
+@dataclasses.dataclass(frozen=True)
+class Options(LraOptions):
+    """Text's ``data.*`` keys (``freqssm.data.lra``'s docstring has the details)."""
+
+    seq_len: int = 4096
+    """L: tokens kept per review (`<eos>` included), padded to L"""
+    source: str = "files"
+    """"files" (the aclImdb folder) or "tfds" (imdb_reviews, prepared)"""
+    tfds_dir: str = ""
+    """tfds data_dir; "": tfds' default"""
+    tokenizer: str = "bytes"
+    """"bytes" (byte b -> id b + 2, vocabulary 258) or "chars" (the authors' and LRA's
+    character vocabulary, see min_freq)"""
+    min_freq: int = 15
+    """"chars": characters seen fewer times in training map to `<unk>`"""
+    val_split: str = "holdout"
+    """"holdout" (10% of the training reviews) or "test" (LRA's convention: no validation split,
+    the test split is reported as val)"""
+
+
+DEFAULTS: dict[str, Any] = to_dict(Options())
 
 
 def _imdb_missing(root: Path) -> str:
