@@ -33,6 +33,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from freqssm.errors import DataError
+from freqssm.settings import to_dict
 
 Batch = dict[str, np.ndarray]
 
@@ -79,7 +80,7 @@ def options(cfg: Any, defaults: Mapping[str, Any]) -> dict[str, Any]:
     """
     given = {} if cfg is None else getattr(cfg, "options", cfg)
     if dataclasses.is_dataclass(given):  # a loader's typed Options
-        given = {f.name: getattr(given, f.name) for f in dataclasses.fields(given)}
+        given = to_dict(given)
     return {k: given.get(k, d) for k, d in defaults.items()}
 
 

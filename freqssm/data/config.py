@@ -84,7 +84,9 @@ class DataConfig(Settings):
         return {**{k: v for k, v in out.items() if k != "options"}, **self.option_values()}
 
     def option(self, key: str, default: Any = None) -> Any:
-        return self.option_values().get(key, default)
+        """One of the loader's keys (``default`` where it has none)."""
+        o = self.options
+        return getattr(o, key, default) if dataclasses.is_dataclass(o) else o.get(key, default)
 
 
 def _tuples(value: Any) -> Any:

@@ -107,12 +107,7 @@ def help_text(argv: list[str]) -> str:
     or the first line of every file in ``configs/`` when none is named."""
     import ast
 
-    path = None
-    for i, a in enumerate(argv):
-        if a.startswith("--config="):
-            path = a.split("=", 1)[1]
-        elif a == "--config" and i + 1 < len(argv):
-            path = argv[i + 1]
+    _, path = split_config_arg(argv)
     out = [USAGE]
     if path:
         file = Path(path.split(":", 1)[0])
